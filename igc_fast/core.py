@@ -7,13 +7,13 @@ __all__ = ['shuffle_index', 'channel_shuffle', 'group_to_dense', 'permutation_ma
            'igc_forward', 'igc_mixing_matrix', 'igc_dense_weight', 'igc_path_counts', 'igc_params', 'igc_width',
            'igc_max_width']
 
-# %% ../nbs/00_core.ipynb #0c7f0f38
+# %% ../nbs/00_core.ipynb #97a638e0
 import math
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-# %% ../nbs/00_core.ipynb #f1b3d970
+# %% ../nbs/00_core.ipynb #eb75b8bd
 def _check_groups(C: int, groups: int):
     if groups <= 0: raise ValueError(f"groups must be a positive integer, got {groups}")
     if C % groups: raise ValueError(f"{C} channels are not divisible by groups={groups}: choose groups among the divisors of {C}")
@@ -29,7 +29,7 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
     if groups == 1 or groups == x.shape[1]: return x  # both are the identity permutation
     return F.channel_shuffle(x, groups)
 
-# %% ../nbs/00_core.ipynb #c72b46a3
+# %% ../nbs/00_core.ipynb #a069bab3
 def group_to_dense(w: Tensor, groups: int) -> Tensor:
     "Dense (Cout, Cin, kh, kw) kernel equal to the grouped kernel `w` of shape (Cout, Cin/groups, kh, kw)"
     co, cig = w.shape[:2]
@@ -43,14 +43,14 @@ def permutation_matrix(idx: Tensor, dtype=torch.float64) -> Tensor:
     "Matrix $P$ with $P v = v[idx]$"
     return torch.eye(len(idx), dtype=dtype)[idx]
 
-# %% ../nbs/00_core.ipynb #b5b9182f
+# %% ../nbs/00_core.ipynb #03eb8fd1
 def four_branches(x: Tensor, w: Tensor, K: int = 2, **conv_kw) -> list:
     "Branch outputs `out[a][b] = conv(x_b, W_ab)` of a regular conv split into K input and K output partitions"
     _check_groups(x.shape[1], K); _check_groups(w.shape[0], K)
     xs, rows = x.chunk(K, 1), w.chunk(K, 0)
     return [[F.conv2d(xb, wab, **conv_kw) for xb, wab in zip(xs, row.chunk(K, 1))] for row in rows]
 
-# %% ../nbs/00_core.ipynb #06c021da
+# %% ../nbs/00_core.ipynb #14674230
 def cross_summation_igc(x: Tensor, w: Tensor, K: int = 2, **conv_kw) -> Tensor:
     "Regular conv `w` computed as branches (K-group conv) → P → 1×1 secondary group conv of ones → P back"
     O, I = w.shape[:2]
@@ -61,7 +61,7 @@ def cross_summation_igc(x: Tensor, w: Tensor, K: int = 2, **conv_kw) -> Tensor:
     wd = w.new_ones(O, K, 1, 1)         # O groups, each sums its K branches
     return channel_shuffle(F.conv2d(z, wd, groups=O), O)
 
-# %% ../nbs/00_core.ipynb #afc1a89d
+# %% ../nbs/00_core.ipynb #1494af06
 def igc_forward(x: Tensor, wp: Tensor, wd: Tensor, L: int, Ms: int, stride: int = 1, padding: int = 1) -> Tensor:
     "IGC block (spec §1): conv k×k (L groups) → Reorder(L) → conv 1×1 (Ms groups) → Reorder(Ms)"
     x = channel_shuffle(F.conv2d(x, wp, None, stride, padding, 1, L), L)
@@ -77,7 +77,7 @@ def igc_dense_weight(wp: Tensor, wd: Tensor, L: int, Ms: int) -> Tensor:
     "Dense k×k kernel of the regular convolution equal to the IGC block (wp, wd)"
     return torch.einsum('oc,cikl->oikl', igc_mixing_matrix(wd, L, Ms), group_to_dense(wp, L))
 
-# %% ../nbs/00_core.ipynb #240a6a6c
+# %% ../nbs/00_core.ipynb #597484ba
 def igc_path_counts(ni: int, nf: int, L: int, Ms: int = None) -> Tensor:
     "(nf, ni) matrix of the number of paths from each input to each output channel of an IGC block"
     Ms = nf // L if Ms is None else Ms
@@ -85,7 +85,7 @@ def igc_path_counts(ni: int, nf: int, L: int, Ms: int = None) -> Tensor:
     wd = torch.ones(nf, nf // Ms, 1, 1, dtype=torch.float64)
     return igc_dense_weight(wp, wd, L, Ms)[..., 0, 0].round().long()
 
-# %% ../nbs/00_core.ipynb #02b9a9fe
+# %% ../nbs/00_core.ipynb #1fdea3cb
 def igc_params(L: int, M: int, S: int = 9) -> int:
     "Parameters of one IGC block of width G=L·M: T = L·M²·S + M·L² (spec §1)"
     return L * M * M * S + M * L * L

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['check_igc_args', 'IGC']
 
-# %% ../nbs/01_layers.ipynb #a738d189
+# %% ../nbs/01_layers.ipynb #aa78d3c7
 import numbers
 import torch
 from torch import nn, Tensor
@@ -13,7 +13,7 @@ from fastai.torch_core import Module
 from fastcore.basics import store_attr
 from .core import channel_shuffle, igc_dense_weight, igc_path_counts
 
-# %% ../nbs/01_layers.ipynb #0564cb3a
+# %% ../nbs/01_layers.ipynb #afba7898
 def _positive(**kw):
     for k, v in kw.items():
         if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v <= 0:
@@ -31,7 +31,7 @@ def check_igc_args(ni: int, nf: int, L: int, ks: int = 3, stride: int = 1, secon
                          f"use a divisor of {nf} (the paper's block uses M = {nf}//{L} = {nf // L})")
     return int(Ms)
 
-# %% ../nbs/01_layers.ipynb #ab9de7fa
+# %% ../nbs/01_layers.ipynb #817c3ccc
 class IGC(Module):
     "Interleaved group convolution: k×k conv (L groups) → P_L → 1×1 conv (secondary_groups) → P back (spec §1)"
     def __init__(self, ni: int, nf: int, L: int, ks: int = 3, stride: int = 1, secondary_groups: int = None):
