@@ -74,16 +74,16 @@ def fit_paper(self: Learner, n_epoch: int, lr: float = 0.1, lr_steps=None, lr_fa
     self.fit(n_epoch, cbs=[ParamScheduler({'lr': sched})] + L(cbs), wd=wd, start_epoch=start_epoch)
 
 # %% ../nbs/05_learner.ipynb #e383f549
-def igc_learner(dls, network: str = 'resnet_igc', depth: int = 20, primary_partition: int = 24,
-                secondary_partition: int = 2, precision: str = 'auto', channels_last: bool = False,
+def igc_learner(dls, network: str = 'resnet_igc', depth: int = None, primary_partition: int = None,
+                secondary_partition: int = None, precision: str = 'auto', channels_last: bool = False,
                 compile: bool = False, model: nn.Module = None, metrics=None, opt_func=nesterov_sgd,
                 lr: float = 0.1, wd: float = 1e-4, cbs=None, **kwargs) -> Learner:
-    "A fastai `Learner` training the original network `network` on `dls` (classes from `dls.c`)"
+    "A fastai `Learner` training `network` (a name of `get_model`; None arguments take its defaults) on `dls`"
     n_out = getattr(dls, 'c', None)
     if model is None:
         if not n_out: raise ValueError("dls has no number of classes (dls.c): pass dls with a vocab, or build `model` yourself")
-        model = get_model(network, num_classes=n_out, depth=depth, primary_partition=primary_partition,
-                          secondary_partition=secondary_partition)
+        given = dict(depth=depth, primary_partition=primary_partition, secondary_partition=secondary_partition)
+        model = get_model(network, num_classes=n_out, **{k: v for k, v in given.items() if v is not None})
     prec = resolve_precision(precision, getattr(dls, 'device', None))
     if metrics is None: metrics = [accuracy] + ([partial(top_k_accuracy, k=5)] if (n_out or 0) >= 100 else [])
     cbs = L(cbs) + ([ChannelsLastCB()] if channels_last else []) + ([AMP(prec)] if prec != 'fp32' else [])
