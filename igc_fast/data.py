@@ -416,6 +416,10 @@ class TensorLoader(_Showable, DataLoader):
         self._epoch += 1
         self._gen = torch.Generator().manual_seed(self.seed * 1_000_003 + self._epoch)
 
+    def set_epoch(self, epoch: int):
+        "Make the next pass draw the order and augmentation of 0-based `epoch` (a resumed run continues exactly)"
+        self._epoch = epoch
+
     def get_idxs(self):
         "This epoch's order: a permutation when shuffling, else 0…n-1"
         if not self.shuffle: return torch.arange(self.n)
