@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_cli.ipynb #91c77fb8
 from __future__ import annotations
-import argparse, contextlib, inspect, json, math, os, platform, random, statistics, sys, tempfile, time, warnings
+import argparse, contextlib, inspect, json, math, os, platform, random, re, statistics, sys, tempfile, time, warnings
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,13 +19,15 @@ with warnings.catch_warnings():  # fastai 2.8.7 uses torch.jit.script at import:
     from igc_fast.data import tensor_dls, imagenet_dls, MissingDataError, CorruptDataError
     from igc_fast.models import MODELS, RELEASED, get_model
     from igc_fast.learner import igc_learner, resolve_precision, PRECISIONS
+    from igc_fast.distributed import (dist_env, init_distributed, shutdown, is_main, world_size, broadcast_object, launch,
+                                      DistributedCB, NonFiniteGuard, NonFiniteLossError)
 
 # %% auto #0
 __all__ = ['PROG', 'DATASETS', 'SCHEDULES', 'DATASET_DEFAULTS', 'NUM_CLASSES', 'CIFAR_NETS', 'DIGITS_NET', 'DEFAULT_LOG_DIR',
            'RESUMED', 'CKPT_KEYS', 'NET_KEYS', 'UsageError', 'error_line', 'OneLineParser', 'get_parser',
-           'network_defaults', 'parse_gpus', 'resolve_config', 'CheckpointError', 'atomic_write', 'rng_state',
-           'set_rng_state', 'plain', 'checkpoint_path', 'save_checkpoint', 'load_checkpoint', 'DataEpochCB', 'EpochLog',
-           'CheckpointCB', 'ResumeCB', 'prepare', 'train', 'run', 'main']
+           'network_defaults', 'gpu_ids', 'parse_gpus', 'resolve_config', 'CheckpointError', 'atomic_write',
+           'rng_state', 'set_rng_state', 'plain', 'checkpoint_path', 'save_checkpoint', 'load_checkpoint',
+           'DataEpochCB', 'EpochLog', 'CheckpointCB', 'ResumeCB', 'prepare', 'train', 'run', 'main']
 
 # %% ../nbs/06_cli.ipynb #9e7609ef
 PROG = 'igc_train'
@@ -59,7 +61,13 @@ defaults that depend on --dataset (E = --num-epochs):
   --aug-type: 1 on CIFAR and ImageNet, 0 on SVHN and digits; --checkpoint-epochs: E/8 rounded up.
 
 devices: no --gpus trains on cuda:0 when a CUDA GPU is present, else on the CPU; --gpus '' (or cpu) forces
-the CPU; --gpus 0 trains on cuda:0. Several GPUs (--gpus 0,1) need DDP, which igc_train does not support yet.
+the CPU; --gpus 0 trains on cuda:0; --gpus 0,1 starts one process per GPU (PyTorch DDP through torchrun).
+--batch-size is the global batch, split evenly over the processes. Or launch igc_train yourself, also across
+machines: torchrun --nproc-per-node N [--nnodes K --rdzv-backend c10d --rdzv-endpoint HOST:PORT] -m igc_fast.cli
+[flags]: each process trains on cuda:<local rank> (or the CPU with gloo, --gpus ''), rank 0 writes the files.
+
+exit status: 0 done; 2 a setup mistake (nothing written); 1 a checkpoint could not be written; 3 a non-finite
+training loss (the checkpoints written before it are kept); 130 interrupted.
 
 resuming: --load-epoch E reads <model-prefix>-%04d.pth (default prefix <log-dir>/<exp-name>/model) and trains
 epochs E+1..num-epochs with the same schedule; flags not given are taken from the checkpoint.
@@ -86,7 +94,8 @@ def get_parser() -> OneLineParser:
     a('--lr-factor', type=float, help='paper schedule: factor at each step (default 0.1)')
     a('--lr-steps', metavar='E1,E2,...', help='paper schedule: epochs at which the lr is multiplied by --lr-factor')
     a('--schedule', choices=SCHEDULES, help='learning-rate schedule (default: one_cycle on digits, paper elsewhere)')
-    a('--gpus', metavar='IDS', help="'' or cpu: CPU; 0: cuda:0 (default: cuda:0 if present, else CPU)")
+    a('--gpus', metavar='IDS', help="'' or cpu: CPU; 0: cuda:0; 0,1: DDP on cuda:0 and cuda:1 (default: cuda:0 if present, else CPU)")
+    a('--sync-bn', action='store_true', default=None, help='several GPUs: BatchNorm statistics over the global batch (SyncBatchNorm)')
     a('--precision', choices=PRECISIONS, help='auto (default): bf16/fp16 on a GPU, fp32 on a CPU')
     a('--channels-last', action='store_true', default=None, help='NHWC weights and activations')
     a('--compile', action='store_true', default=None, help='torch.compile the network')
@@ -125,23 +134,40 @@ def network_defaults(name: str, dataset: str = 'cifar10') -> dict:
         if name.endswith('_igc'): d['primary_partition'], d['secondary_partition'] = DIGITS_NET['igc_partitions']
     return d
 
-def parse_gpus(gpus) -> str:
-    "The torch device for `--gpus`: None → cuda:0 if available else cpu; '' or 'cpu' → cpu; '3' → cuda:3"
-    if gpus is None: return 'cuda:0' if torch.cuda.is_available() else 'cpu'
+def gpu_ids(gpus) -> list | None:
+    "The CUDA device ids `--gpus` names, checked against this machine: None when not given, [] for the CPU ('' or 'cpu')"
+    if gpus is None: return None
     g = str(gpus).strip()
-    if g.lower() in ('', 'cpu', '-1'): return 'cpu'
+    if g.lower() in ('', 'cpu', '-1'): return []
     ids = [s.strip() for s in g.split(',') if s.strip()]
     if not all(s.isdigit() for s in ids):
-        raise UsageError(f"--gpus {gpus!r} is not a list of GPU ids", "use --gpus 0, or --gpus '' for the CPU")
-    if len(ids) > 1:
-        raise UsageError(f"--gpus {g} asks for {len(ids)} GPUs, but multi-GPU training (DDP) is not supported yet",
-                         f"train on one GPU with --gpus {ids[0]}")
+        raise UsageError(f"--gpus {gpus!r} is not a list of GPU ids", "use --gpus 0, --gpus 0,1, or --gpus '' for the CPU")
+    ids = [int(s) for s in ids]
+    if len(set(ids)) < len(ids): raise UsageError(f"--gpus {g} names a GPU twice", f"name each once, e.g. --gpus {','.join(map(str, sorted(set(ids))))}")
     if not torch.cuda.is_available():
-        raise UsageError(f"--gpus {g} asks for cuda:{ids[0]}, but CUDA is not available here", "use --gpus '' for the CPU")
-    if int(ids[0]) >= torch.cuda.device_count():
-        raise UsageError(f"--gpus {g}: this machine has {torch.cuda.device_count()} CUDA device(s)",
-                         f"choose an id in 0..{torch.cuda.device_count() - 1}")
-    return f'cuda:{ids[0]}'
+        raise UsageError(f"--gpus {g} asks for CUDA device(s) {', '.join(f'cuda:{i}' for i in ids)}, but CUDA is not available here",
+                         "use --gpus '' for the CPU")
+    n = torch.cuda.device_count()
+    if max(ids) >= n: raise UsageError(f"--gpus {g}: this machine has {n} CUDA device(s)", f"choose ids in 0..{n - 1}")
+    return ids
+
+def parse_gpus(gpus, env=None) -> str:
+    "This process's torch device for `--gpus` (None → cuda:0 if present else cpu; '' → cpu; '3' → cuda:3), `env` a torchrun `dist_env()`"
+    ids, local = gpu_ids(gpus), env.local_rank if env else 0
+    if ids is None:
+        if not torch.cuda.is_available(): return 'cpu'
+        if local >= torch.cuda.device_count():
+            raise UsageError(f"torchrun started {env.local_world_size} processes on this machine, which has {torch.cuda.device_count()} CUDA device(s)",
+                             "start at most one process per GPU, or --gpus '' for the CPU")
+        return f'cuda:{local}'
+    if not ids: return 'cpu'
+    if not env:
+        if len(ids) == 1: return f'cuda:{ids[0]}'
+        raise UsageError(f"--gpus {gpus} trains in {len(ids)} processes, which the igc_train command starts", "run igc_train --gpus, or torchrun")
+    if len(ids) != env.local_world_size:
+        raise UsageError(f"--gpus {gpus} names {len(ids)} GPU(s) for the {env.local_world_size} processes torchrun started on this machine",
+                         f"give {env.local_world_size} ids, or torchrun --nproc-per-node {len(ids)}")
+    return f'cuda:{ids[local]}'
 
 def _lr_steps(s) -> list:
     if isinstance(s, (list, tuple)): return [float(v) for v in s]
@@ -202,11 +228,19 @@ def resolve_config(args, base: dict = None) -> dict:
     c.setdefault('exp_name', None)
     if c['exp_name'] is None: c['exp_name'] = _default_exp_name(c)
     c.setdefault('model_prefix', _checkpoint_prefix(c['log_dir'], c['exp_name']))
-    c['device'] = parse_gpus(c.get('gpus'))
-    c.setdefault('gpus', None); c.setdefault('load_epoch', None)
+    env = dist_env()
+    c['device'] = parse_gpus(c.get('gpus'), env)
+    c.setdefault('gpus', None); c.setdefault('load_epoch', None); c.setdefault('sync_bn', False)
+    if env and c['batch_size'] % env.world_size:
+        raise UsageError(f"--batch-size {c['batch_size']} is the global batch, which the {env.world_size} processes must share evenly",
+                         f"use a multiple of {env.world_size}")
+    if c['sync_bn'] and not env:
+        raise UsageError("--sync-bn synchronises BatchNorm across processes, and this run has one", "train on several GPUs (--gpus 0,1), or drop --sync-bn")
+    if c['sync_bn'] and not c['device'].startswith('cuda'):
+        raise UsageError("--sync-bn needs CUDA GPUs: PyTorch's SyncBatchNorm has no CPU implementation", "drop --sync-bn on CPU processes")
     return {k: c[k] for k in sorted(c)}
 
-# %% ../nbs/06_cli.ipynb #beb0e9ed
+# %% ../nbs/06_cli.ipynb #897469a9
 CKPT_KEYS = ('epoch', 'model', 'opt', 'rng', 'scaler', 'config')
 
 class CheckpointError(OSError):
@@ -286,13 +320,17 @@ def load_checkpoint(path) -> dict:
                          else "check --model-prefix or --exp-name and --log-dir; no checkpoint has that prefix")
     try: ck = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
+        code = re.search(r'GLOBAL (\S+)', str(e)) if 'Weights only load failed' in str(e) else None
+        if code: raise UsageError(f"checkpoint {path} asks to run {code.group(1)} while loading, and igc_train loads only tensors "
+                                  "and plain values (torch.load weights_only=True): refused, nothing was executed",
+                                  "resume from a checkpoint igc_train wrote; never load this file with weights_only=False") from None
         raise UsageError(f"checkpoint {path} is unreadable ({type(e).__name__}: {e})", "delete it and resume from an earlier epoch") from None
     if not isinstance(ck, dict) or set(CKPT_KEYS) - set(ck):
         raise UsageError(f"{path} is not an igc_train checkpoint (it lacks {sorted(set(CKPT_KEYS) - set(ck if isinstance(ck, dict) else {}))})",
                          "point --model-prefix at checkpoints written by igc_train")
     return ck
 
-# %% ../nbs/06_cli.ipynb #0cb77419
+# %% ../nbs/06_cli.ipynb #720c9db2
 class DataEpochCB(Callback):
     "Seed the training loader's order and augmentation by the fit's epoch, so a resumed fit draws the same batches"
     order = -5
@@ -316,7 +354,7 @@ class EpochLog(Callback):
     def before_epoch(self): self._t_epoch = time.perf_counter()
     def before_train(self): self._n, self._t_train = 0, time.perf_counter()
     def after_batch(self):
-        if self.training: self._n += find_bs(self.yb)
+        if self.training: self._n += find_bs(self.yb) * world_size()  # every rank trains on its part of the global batch
     def after_train(self):
         if torch.device(self.dls.device or 'cpu').type == 'cuda': torch.cuda.synchronize()
         self._train_s, self._lr = time.perf_counter() - self._t_train, self.opt.hypers[-1]['lr']
@@ -356,7 +394,7 @@ class ResumeCB(Callback):
         scaler = getattr(self.learn, 'scaler', None)
         if self.ckpt['scaler'] is not None and scaler is not None and scaler.is_enabled(): scaler.load_state_dict(self.ckpt['scaler'])
 
-# %% ../nbs/06_cli.ipynb #720c9db2
+# %% ../nbs/06_cli.ipynb #37defad8
 @contextlib.contextmanager
 def _fix(fix: str, errors=(ValueError,)):
     "Turn `errors` raised in the block into a `UsageError` with `fix`"
@@ -390,7 +428,8 @@ def _check_same_net(c: dict, saved: dict, path):
 
 def prepare(args) -> SimpleNamespace:
     "Validate `args`, read the checkpoint to resume from, build the data, network and learner; creates no file"
-    ckpt = None
+    ckpt, env = None, dist_env()
+    if env: init_distributed(parse_gpus(args.gpus, env))
     if args.load_epoch is not None:
         if args.model_prefix is None and args.exp_name is None:
             raise UsageError(f"--load-epoch {args.load_epoch} needs to know which run to resume", "give its --model-prefix or its --exp-name")
@@ -400,15 +439,17 @@ def prepare(args) -> SimpleNamespace:
             raise UsageError(f"{checkpoint_path(prefix, args.load_epoch)} holds epoch {ckpt['epoch']}, not {args.load_epoch}", "it was renamed: rename it back")
         args = argparse.Namespace(**{**vars(args), 'model_prefix': prefix})
     c = resolve_config(args, ckpt['config'] if ckpt else None)
+    if env: c = {**broadcast_object(c), 'device': c['device']}  # rank 0's drawn seed and run name, each rank's own device
     if ckpt: _check_same_net(c, ckpt['config'], checkpoint_path(c['model_prefix'], c['load_epoch']))
     with _fix("choose --precision fp32 or bf16 on a CPU, or a GPU with --gpus"): precision = resolve_precision(c['precision'], c['device'])
     set_seed(c['rand_seed'])
     n_classes = NUM_CLASSES[c['dataset']]
     model = _build_model(c, n_classes) if n_classes else None
     dls = _build_dls(c, c['device'])
-    if model is None: model = _build_model(c, dls.c)
+    if model is None: model = _build_model(c, len(dls.vocab))  # ImageNet: its class folders (an ImageFolder has no `c`)
     with _fix(_NET_FIX):
-        learn = igc_learner(dls, model=model, precision=precision, channels_last=c['channels_last'], compile=c['compile'], lr=c['lr'])
+        learn = igc_learner(dls, model=model, precision=precision, channels_last=c['channels_last'], compile=c['compile'], lr=c['lr'],
+                            cbs=[NonFiniteGuard()] + ([DistributedCB(sync_bn=c['sync_bn'])] if env else []))
     if ckpt:
         try:
             learn.model.load_state_dict(ckpt['model'])
@@ -419,7 +460,7 @@ def prepare(args) -> SimpleNamespace:
                              f"{str(e).splitlines()[0][:200]}", "resume with the flags of the run that wrote it") from e
     return SimpleNamespace(config=c, learn=learn, dls=dls, ckpt=ckpt, precision=precision)
 
-# %% ../nbs/06_cli.ipynb #0f2bab80
+# %% ../nbs/06_cli.ipynb #43020e66
 def _keep_log_rows(csv_path: Path, upto: int):
     "Keep the header and the rows of epochs 1..`upto` of `csv_path` (a resumed run rewrites the epochs after it)"
     if not csv_path.exists(): return
@@ -429,21 +470,23 @@ def _keep_log_rows(csv_path: Path, upto: int):
 
 def train(job: SimpleNamespace, out=None) -> dict:
     "Fit `job` (from `prepare`), writing the log, the checkpoints and `metrics.json`; return the metrics"
-    c, learn = job.config, job.learn
-    out = out or sys.stdout
+    c, learn, main_rank = job.config, job.learn, is_main()
+    out = (out or sys.stdout) if main_rank else open(os.devnull, 'w')  # under DDP only rank 0 prints and writes files
     start, E = c['load_epoch'] or 0, c['num_epochs']
     run_dir = Path(c['log_dir'])/c['exp_name']
-    run_dir.mkdir(parents=True, exist_ok=True)
     csv = run_dir/'log.csv'
-    if start: _keep_log_rows(csv, start)
-    else: csv.unlink(missing_ok=True)
+    if main_rank:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if start: _keep_log_rows(csv, start)
+        else: csv.unlink(missing_ok=True)
     lines = not (hasattr(out, 'isatty') and out.isatty())
-    log, ckpts = EpochLog(csv, start, lines, out), CheckpointCB(c['model_prefix'], c['checkpoint_epochs'], c, start)
-    cbs = [DataEpochCB(), log, ckpts] + ([ResumeCB(job.ckpt)] if job.ckpt else [])
-    n_params = sum(p.numel() for p in learn.model.parameters())
+    log = EpochLog(csv if main_rank else None, start, lines, out)
+    ckpts = CheckpointCB(c['model_prefix'], c['checkpoint_epochs'], c, start) if main_rank else None
+    cbs = [DataEpochCB(), log] + ([ckpts] if ckpts else []) + ([ResumeCB(job.ckpt)] if job.ckpt else [])
+    n_params, W = sum(p.numel() for p in learn.model.parameters()), world_size()
     print(f"{PROG}: {c['network']} d{c['depth']} L{c['primary_partition']} M{c['secondary_partition']} ({n_params:,} parameters) "
-          f"on {c['dataset']}, {c['device']} {job.precision}, epochs {start + 1}..{E} ({c['schedule']}), run folder {run_dir}",
-          file=out, flush=True)
+          f"on {c['dataset']}, {c['device']} {job.precision}" + (f" ×{W} processes (DDP)" if W > 1 else '') +
+          f", epochs {start + 1}..{E} ({c['schedule']}), run folder {run_dir}", file=out, flush=True)
     t0 = time.perf_counter()
     with (contextlib.nullcontext() if not lines else learn.no_bar()):
         if c['schedule'] == 'one_cycle': learn.fit_one_cycle(E, c['lr'], cbs=cbs, start_epoch=start)
@@ -457,9 +500,9 @@ def train(job: SimpleNamespace, out=None) -> dict:
                    wall_time_s=wall, train_time_s=sum(r['train_s'] for r in log.rows),
                    train_images_per_s=statistics.median(r['train_images_per_s'] for r in log.rows),
                    precision=job.precision, device=c['device'], channels_last=c['channels_last'], compile=c['compile'],
-                   schedule=c['schedule'], seed=c['rand_seed'], torch=torch.__version__, fastai=fastai.__version__,
-                   python=platform.python_version(), log=str(csv), checkpoints=[str(p) for p in ckpts.saved], config=c)
-    atomic_write(run_dir/'metrics.json', lambda f: f.write(json.dumps(metrics, indent=1).encode()))
+                   schedule=c['schedule'], seed=c['rand_seed'], world_size=W, torch=torch.__version__, fastai=fastai.__version__,
+                   python=platform.python_version(), log=str(csv), checkpoints=[str(p) for p in ckpts.saved] if ckpts else [], config=c)
+    if main_rank: atomic_write(run_dir/'metrics.json', lambda f: f.write(json.dumps(metrics, indent=1).encode()))
     print(f"test accuracy {metrics['test_accuracy']:.4f}  test loss {metrics['test_loss']:.4f}  after {E} epochs, "
           f"{wall:.1f}s, {metrics['train_images_per_s']:,.0f} train images/s; metrics in {run_dir/'metrics.json'}", file=out, flush=True)
     return metrics
@@ -469,27 +512,39 @@ def run(args) -> dict:
     if not isinstance(args, argparse.Namespace): args = get_parser().parse_args(list(args))
     return train(prepare(args))
 
-# %% ../nbs/06_cli.ipynb #37defad8
+# %% ../nbs/06_cli.ipynb #5d5bad55
+def _resume_hint(c: dict) -> str:
+    found = _epochs_found(c['model_prefix'])
+    return f"resume with --model-prefix {c['model_prefix']} --load-epoch {found[-1]}" if found else 'no checkpoint was written yet'
+
 def main(argv=None) -> int:
     "The `igc_train` console script: parse `argv` (default: the command line), train, return the exit status"
     try: args = get_parser().parse_args(argv)
     except SystemExit as e: return e.code if isinstance(e.code, int) else 2  # --help → 0; errors already reported → 2
-    try: job = prepare(args)
+    env = dist_env()
+    try:
+        ids = gpu_ids(args.gpus)
+        if ids and len(ids) > 1 and not env: return launch(sys.argv[1:] if argv is None else argv, len(ids)).returncode  # a process per GPU
+        job = prepare(args)
     except UsageError as e:
-        print(error_line(e.what, e.fix), file=sys.stderr, flush=True)
+        if not env or env.local_rank == 0: print(error_line(e.what, e.fix), file=sys.stderr, flush=True)  # once per machine
+        shutdown()
         return 2
     try: train(job)
     except CheckpointError as e:
         print(error_line(f"could not write checkpoint {e.path}: {e.reason}", 'free space or fix permissions, then resume from the last checkpoint with --load-epoch'), file=sys.stderr, flush=True)
         return 1
+    except NonFiniteLossError as e:
+        fp = '' if job.precision == 'fp32' else ', or --precision fp32'
+        if is_main(): print(error_line(e.message, f"the checkpoints before it are kept: {_resume_hint(job.config)} and a lower --lr{fp}"),
+                            file=sys.stderr, flush=True)
+        return 3
     except KeyboardInterrupt:
-        c = job.config
-        found = _epochs_found(c['model_prefix'])
-        how = (f"resume with --model-prefix {c['model_prefix']} --load-epoch {found[-1]}" if found else 'no checkpoint was written yet')
-        print(f"{PROG}: interrupted ({how})", file=sys.stderr, flush=True)
+        print(f"{PROG}: interrupted ({_resume_hint(job.config)})", file=sys.stderr, flush=True)
         return 130
+    finally: shutdown()
     return 0
 
-# %% ../nbs/06_cli.ipynb #43020e66
+# %% ../nbs/06_cli.ipynb #34985d57
 #| eval: false
 if __name__ == '__main__' and not IN_NOTEBOOK: sys.exit(main())  # `python -m igc_fast.cli`
