@@ -79,7 +79,7 @@ def igc_learner(dls, network: str = 'resnet_igc', depth: int = None, primary_par
                 compile: bool = False, model: nn.Module = None, metrics=None, opt_func=nesterov_sgd,
                 lr: float = 0.1, wd: float = 1e-4, cbs=None, **kwargs) -> Learner:
     "A fastai `Learner` training `network` (a name of `get_model`; None arguments take its defaults) on `dls`"
-    n_out = getattr(dls, 'c', None)
+    n_out = getattr(dls, 'c', None) or len(getattr(dls, 'vocab', None) or [])  # folder loaders carry a vocab only
     if model is None:
         if not n_out: raise ValueError("dls has no number of classes (dls.c): pass dls with a vocab, or build `model` yourself")
         given = dict(depth=depth, primary_partition=primary_partition, secondary_partition=secondary_partition)
