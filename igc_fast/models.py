@@ -82,21 +82,22 @@ def _positive(what: str, **kw):
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
             raise ValueError(f"{what}: {k} must be a positive integer (1, 2, 3, …), got {v!r}")
 
+def _uniform_blocks(family: str, depth: int, convs: int, examples: str) -> tuple:
+    "n units of `convs` convolutions in each of 3 stages, for depth d = 3·convs·n + 2 (stem and FC are the 2)"
+    _positive(family, depth=depth)
+    per = 3 * convs
+    if depth < per + 2 or (depth - 2) % per:
+        raise ValueError(f"{family} depth must be {per}n+2 with n ≥ 1 ({examples}), got {depth}")
+    n = (depth - 2) // per
+    return (n, n, n)
+
 def plain_blocks(depth: int) -> tuple:
     "Layers per stage of `plain` / `plain_igc`: n = (d−2)/3 each, for d = 3n+2 (spec §2)"
-    _positive('plain', depth=depth)
-    if depth < 5 or (depth - 2) % 3:
-        raise ValueError(f"plain depth must be 3n+2 with n ≥ 1 (5, 8, 11, 14, 17, 20, …, 38, …), got {depth}")
-    n = (depth - 2) // 3
-    return (n, n, n)
+    return _uniform_blocks('plain', depth, 1, '5, 8, 11, 14, 17, 20, …, 38, …')
 
 def resnet_blocks(depth: int) -> tuple:
     "Blocks per stage of `resnet` / `resnet_igc`: n = (d−2)/6 each, for d = 6n+2 (spec §2)"
-    _positive('resnet', depth=depth)
-    if depth < 8 or (depth - 2) % 6:
-        raise ValueError(f"resnet depth must be 6n+2 with n ≥ 1 (8, 14, 20, 26, 32, 38, 44, 56, 110, …), got {depth}")
-    n = (depth - 2) // 6
-    return (n, n, n)
+    return _uniform_blocks('resnet', depth, 2, '8, 14, 20, 26, 32, 38, 44, 56, 110, …')
 
 def _check_d18(name: str, depth: int):
     if depth != 18:
