@@ -9,22 +9,17 @@ scikit-learn's digits (1,437). Each configuration runs one untimed warm-up epoch
 
 Usage: python benchmarks/bench_loader.py [--runs 5] [--out benchmarks/results/loader_cpu.md]
 """
-import argparse, os, platform, statistics, sys, tempfile, time, warnings
+import argparse, os, platform, statistics, tempfile, time, warnings
 from pathlib import Path
 
 import torch
 import fastai
 from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, PILImage, CropPad, RandomCrop, FlipItem,
                                Normalize, IndexSplitter, ImageDataLoaders)
+from common import REPO, cpu_name
 from igc_fast.data import load_cifar10, load_digits32, tensor_dls, DATASET_STATS
 
-REPO = Path(__file__).resolve().parents[1]
 MINI = REPO.parent/'shared'/'data'/'cifar10-mini'
-
-
-def cpu_name():
-    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): return platform.processor() or 'unknown'
 
 
 def time_epochs(dl, runs):

@@ -15,7 +15,7 @@ channels_last off (pass --precision / --channels-last to change either).
 Usage: python benchmarks/bench_train_cifar.py [--budget 150] [--device cpu|cuda] [--precision fp32,bf16,fp16]
                                               [--channels-last off|on|both] [--epochs N] [--out FILE]
 """
-import argparse, os, platform, resource, shlex, statistics, subprocess, sys, time, warnings
+import argparse, os, platform, resource, shlex, statistics, sys, time, warnings
 from pathlib import Path
 
 import torch
@@ -28,16 +28,11 @@ with warnings.catch_warnings():  # fastai 2.8.7 uses torch.jit.script at import
     from igc_fast.models import get_model
     from igc_fast.learner import igc_learner
     from igc_fast.complexity import count_macs
+from common import REPO, code_state, cpu_name, sync
 
-REPO = Path(__file__).resolve().parents[1]
 MINI = REPO.parent/'shared'/'data'/'cifar10-mini'
 NETS = [('resnet_igc', 'IGC-L24M2', dict(depth=20, primary_partition=24, secondary_partition=2)),
         ('resnet', 'ResNet-20 C16', dict(depth=20, primary_partition=16, secondary_partition=1))]
-
-
-def cpu_name():
-    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): return platform.processor() or 'unknown'
 
 
 class OtherLoad:
@@ -58,20 +53,6 @@ class OtherLoad:
         if b is None or self.b is None: return None
         other = (b - self.b) - (self._own() - self.o)
         return max(0.0, other / ((time.perf_counter() - self.t) * os.cpu_count()))
-
-
-def code_state():
-    "The HEAD commit, and which igc_fast modules this process imported differ from it (the benchmark runs the working tree)"
-    git = lambda *a: subprocess.run(['git', *a], cwd=REPO, capture_output=True, text=True, check=True).stdout
-    try: sha, dirty = git('rev-parse', '--short', 'HEAD').strip(), git('status', '--porcelain', '--', 'igc_fast').splitlines()
-    except (OSError, subprocess.CalledProcessError): return 'not a git checkout'
-    used = {f'igc_fast/{m.split(".")[-1]}.py' for m in sys.modules if m.startswith('igc_fast.')}
-    changed = sorted(l[3:] for l in dirty if l[3:] in used)
-    return f'git {sha}' + (f' plus uncommitted changes to {", ".join(changed)}' if changed else ', igc_fast as committed')
-
-
-def sync(device):
-    if torch.device(device).type == 'cuda': torch.cuda.synchronize()
 
 
 class EpochTimer(Callback):

@@ -17,6 +17,7 @@ with warnings.catch_warnings():  # fastai 2.8.7 uses torch.jit.script at import:
     from fastai.torch_core import find_bs
     from fastcore.imports import IN_NOTEBOOK
     from igc_fast.data import tensor_dls, imagenet_dls, MissingDataError, CorruptDataError
+    from igc_fast.fast import IMPLS, set_default_impl
     from igc_fast.models import MODELS, RELEASED, get_model
     from igc_fast.learner import igc_learner, resolve_precision, PRECISIONS
     from igc_fast.distributed import (dist_env, init_distributed, shutdown, is_main, world_size, broadcast_object, launch,
@@ -97,8 +98,9 @@ def get_parser() -> OneLineParser:
     a('--gpus', metavar='IDS', help="'' or cpu: CPU; 0: cuda:0; 0,1: DDP on cuda:0 and cuda:1 (default: cuda:0 if present, else CPU)")
     a('--sync-bn', action='store_true', default=None, help='several GPUs: BatchNorm statistics over the global batch (SyncBatchNorm)')
     a('--precision', choices=PRECISIONS, help='auto (default): bf16/fp16 on a GPU, fp32 on a CPU')
-    a('--channels-last', action='store_true', default=None, help='NHWC weights and activations')
+    a('--channels-last', action=argparse.BooleanOptionalAction, help='NHWC weights and activations (default; --no-channels-last: NCHW)')
     a('--compile', action='store_true', default=None, help='torch.compile the network')
+    a('--impl', choices=['auto', *IMPLS], help="how IGC layers compute (default auto: the fastest measured; see 00a_fast)")
     a('--checkpoint-epochs', type=int, metavar='K', help='save a checkpoint every K epochs and after the last')
     a('--model-prefix', metavar='P', help='checkpoints are P-%%04d.pth (default <log-dir>/<exp-name>/model)')
     a('--load-epoch', type=int, metavar='E', help='resume from checkpoint E of --model-prefix (or of --exp-name)')
@@ -122,7 +124,7 @@ DEFAULT_LOG_DIR = 'snapshot'
 # flags a resumed run takes over from its checkpoint unless they are given again
 RESUMED = ('network', 'depth', 'primary_partition', 'secondary_partition', 'dataset', 'data_dir', 'data_shape',
            'aug_type', 'batch_size', 'test_batch_size', 'num_epochs', 'lr', 'lr_factor', 'lr_steps', 'schedule',
-           'precision', 'channels_last', 'compile', 'checkpoint_epochs', 'rand_seed', 'log_dir', 'exp_name')
+           'precision', 'channels_last', 'compile', 'impl', 'checkpoint_epochs', 'rand_seed', 'log_dir', 'exp_name')
 
 def network_defaults(name: str, dataset: str = 'cifar10') -> dict:
     "depth and partitions of `name` when not given: the network's own, or a small net on the digits"
@@ -222,7 +224,7 @@ def resolve_config(args, base: dict = None) -> dict:
     if load is not None and not 1 <= load < E:
         raise UsageError(f"--load-epoch {load} must lie in 1..{E - 1} to leave epochs to train (--num-epochs {E})",
                          "raise --num-epochs or load an earlier checkpoint")
-    c.setdefault('precision', 'auto'); c.setdefault('channels_last', False); c.setdefault('compile', False)
+    c.setdefault('precision', 'auto'); c.setdefault('channels_last', True); c.setdefault('compile', False); c.setdefault('impl', 'auto')
     c.setdefault('rand_seed', random.SystemRandom().randrange(2**31))
     c.setdefault('log_dir', DEFAULT_LOG_DIR)
     c.setdefault('exp_name', None)
@@ -447,6 +449,7 @@ def prepare(args) -> SimpleNamespace:
     model = _build_model(c, n_classes) if n_classes else None
     dls = _build_dls(c, c['device'])
     if model is None: model = _build_model(c, len(dls.vocab))  # ImageNet: its class folders (an ImageFolder has no `c`)
+    set_default_impl(c['impl'])   # every IGC layer of the network follows the default
     with _fix(_NET_FIX):
         learn = igc_learner(dls, model=model, precision=precision, channels_last=c['channels_last'], compile=c['compile'], lr=c['lr'],
                             cbs=[NonFiniteGuard()] + ([DistributedCB(sync_bn=c['sync_bn'])] if env else []))
@@ -499,7 +502,7 @@ def train(job: SimpleNamespace, out=None) -> dict:
                    **({'test_top5_accuracy': last['top_k_accuracy']} if 'top_k_accuracy' in last else {}),
                    wall_time_s=wall, train_time_s=sum(r['train_s'] for r in log.rows),
                    train_images_per_s=statistics.median(r['train_images_per_s'] for r in log.rows),
-                   precision=job.precision, device=c['device'], channels_last=c['channels_last'], compile=c['compile'],
+                   precision=job.precision, device=c['device'], channels_last=c['channels_last'], compile=c['compile'], impl=c['impl'],
                    schedule=c['schedule'], seed=c['rand_seed'], world_size=W, torch=torch.__version__, fastai=fastai.__version__,
                    python=platform.python_version(), log=str(csv), checkpoints=[str(p) for p in ckpts.saved] if ckpts else [], config=c)
     if main_rank: atomic_write(run_dir/'metrics.json', lambda f: f.write(json.dumps(metrics, indent=1).encode()))

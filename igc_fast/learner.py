@@ -17,6 +17,7 @@ from fastai.metrics import top_k_accuracy
 from fastai.optimizer import OptimWrapper
 from fastcore.basics import patch
 from fastcore.foundation import L
+from .fast import keep_freed_memory
 from .models import get_model, igc_splitter
 
 # %% ../nbs/05_learner.ipynb #d6f2d1fe
@@ -75,7 +76,7 @@ def fit_paper(self: Learner, n_epoch: int, lr: float = 0.1, lr_steps=None, lr_fa
 
 # %% ../nbs/05_learner.ipynb #e383f549
 def igc_learner(dls, network: str = 'resnet_igc', depth: int = None, primary_partition: int = None,
-                secondary_partition: int = None, precision: str = 'auto', channels_last: bool = False,
+                secondary_partition: int = None, precision: str = 'auto', channels_last: bool = True,
                 compile: bool = False, model: nn.Module = None, metrics=None, opt_func=nesterov_sgd,
                 lr: float = 0.1, wd: float = 1e-4, cbs=None, **kwargs) -> Learner:
     "A fastai `Learner` training `network` (a name of `get_model`; None arguments take its defaults) on `dls`"
@@ -85,6 +86,7 @@ def igc_learner(dls, network: str = 'resnet_igc', depth: int = None, primary_par
         given = dict(depth=depth, primary_partition=primary_partition, secondary_partition=secondary_partition)
         model = get_model(network, num_classes=n_out, **{k: v for k, v in given.items() if v is not None})
     prec = resolve_precision(precision, getattr(dls, 'device', None))
+    if torch.device(getattr(dls, 'device', None) or 'cpu').type == 'cpu': keep_freed_memory()
     if metrics is None: metrics = [accuracy] + ([partial(top_k_accuracy, k=5)] if (n_out or 0) >= 100 else [])
     cbs = L(cbs) + ([ChannelsLastCB()] if channels_last else []) + ([AMP(prec)] if prec != 'fp32' else [])
     if compile: model.compile()

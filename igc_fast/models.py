@@ -17,7 +17,7 @@ import numbers
 from collections import OrderedDict
 from torch import nn
 from fastai.torch_core import params
-from .layers import IGC
+from .layers import IGC, check_positive
 
 # %% ../nbs/02_models.ipynb #9df7e47f
 BN_EPS = 2e-5                        # MXNet BatchNorm eps of every original network
@@ -77,14 +77,9 @@ def igc_splitter(m: IGCNet) -> list:
     return [params(m.body[:-2]), params(m.body[-2:]), params(m.head)]
 
 # %% ../nbs/02_models.ipynb #b3c6c1d6
-def _positive(what: str, **kw):
-    for k, v in kw.items():
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-            raise ValueError(f"{what}: {k} must be a positive integer (1, 2, 3, …), got {v!r}")
-
 def _uniform_blocks(family: str, depth: int, convs: int, examples: str) -> tuple:
     "n units of `convs` convolutions in each of 3 stages, for depth d = 3·convs·n + 2 (stem and FC are the 2)"
-    _positive(family, depth=depth)
+    check_positive(family, depth=depth)
     per = 3 * convs
     if depth < per + 2 or (depth - 2) % per:
         raise ValueError(f"{family} depth must be {per}n+2 with n ≥ 1 ({examples}), got {depth}")
@@ -142,7 +137,7 @@ def register(f):
     @functools.wraps(f)
     def build(*args, init: bool = True, **kwargs) -> IGCNet:
         a = sig.bind(*args, **kwargs); a.apply_defaults()
-        _positive(f.__name__, **a.arguments)
+        check_positive(f.__name__, **a.arguments)
         m = f(**{k: int(v) for k, v in a.arguments.items()})   # numpy integers are welcome, plain ints are used
         return init_original_(m) if init else m
     build.__signature__ = sig.replace(parameters=[*sig.parameters.values(),

@@ -1,0 +1,48 @@
+"""Helpers shared by the benchmark scripts: the machine's name, the code's state, device sync, and a check for other
+processes that would distort timings on a shared machine. The scripts run as `python benchmarks/<script>.py`, so
+this file is importable as `common`."""
+import os, platform, subprocess
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cpu_name() -> str:
+    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or 'unknown'
+
+
+def sync(device):
+    "Wait for the device's queued work, so that a timer around it measures it (no-op on a CPU)"
+    if torch.device(device).type == 'cuda': torch.cuda.synchronize()
+
+
+def code_state() -> str:
+    "The HEAD commit, and the files of the package that differ from it (a benchmark runs the working tree)"
+    git = lambda *a: subprocess.run(['git', *a], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    try: sha, dirty = git('rev-parse', '--short', 'HEAD').strip(), git('status', '--porcelain', '--', 'igc_fast').splitlines()
+    except (OSError, subprocess.CalledProcessError): return 'not a git checkout'
+    return f'git {sha}' + (f' plus uncommitted changes to {", ".join(sorted(l[3:] for l in dirty))}' if dirty else ', igc_fast as committed')
+
+
+ROOT_ENV = 'IGC_BENCH_ROOT'   # set for a benchmark's child processes: the pid of the process that started them
+
+
+def others_running() -> int:
+    "Python processes on this machine other than this benchmark's: its first process and that one's descendants (children, compile workers)"
+    root = int(os.environ.get(ROOT_ENV, os.getpid()))
+    procs = {}
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            cmd = open(f'/proc/{pid}/cmdline', 'rb').read().split(b'\0')[0]
+            ppid = int(open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[1])
+        except (OSError, IndexError, ValueError): continue
+        procs[int(pid)] = (ppid, b'python' in os.path.basename(cmd))
+    def ours(pid):
+        while pid > 1:
+            if pid == root: return True
+            pid = procs.get(pid, (0,))[0]
+        return False
+    return sum(py and not ours(pid) for pid, (_, py) in procs.items())
