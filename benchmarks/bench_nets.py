@@ -183,11 +183,8 @@ def write(out, args, rows, wall, load0, load1, ib, ipx):
                      f'{"compile" if r["compile"] else "eager"} | {med:,.1f} [{min(r["rates"]):,.1f}, {max(r["rates"]):,.1f}] | '
                      f'{ratio} | {r["peak"] / 2**20:,.0f} | {r["attempts"]} |')
         L.append('')
-    L += [NOTES.get(dev, ''), '']
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text('\n'.join(L))
 
-
-NOTES = {}
 
 if __name__ == '__main__': main()
