@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['shuffle_index', 'channel_shuffle', 'group_to_dense', 'permutation_matrix', 'four_branches', 'cross_summation_igc',
-           'igc_forward', 'igc_mixing_matrix', 'igc_dense_weight', 'igc_path_counts', 'igc_params', 'igc_width',
-           'igc_max_width']
+           'igc_forward', 'igc_mixing_matrix', 'igc_dense_weight', 'rel_error', 'igc_path_counts', 'igc_params',
+           'igc_width', 'igc_max_width']
 
 # %% ../nbs/00_core.ipynb #97a638e0
 import math
@@ -76,6 +76,11 @@ def igc_mixing_matrix(wd: Tensor, L: int, Ms: int) -> Tensor:
 def igc_dense_weight(wp: Tensor, wd: Tensor, L: int, Ms: int) -> Tensor:
     "Dense k×k kernel of the regular convolution equal to the IGC block (wp, wd)"
     return torch.einsum('oc,cikl->oikl', igc_mixing_matrix(wd, L, Ms), group_to_dense(wp, L))
+
+# %% ../nbs/00_core.ipynb #11c6fc59
+def rel_error(a: Tensor, b: Tensor) -> float:
+    "‖a − b‖ / ‖b‖: the relative error of `a` against the reference `b`"
+    return ((a - b).norm() / b.norm()).item()
 
 # %% ../nbs/00_core.ipynb #597484ba
 def igc_path_counts(ni: int, nf: int, L: int, Ms: int = None) -> Tensor:

@@ -13,7 +13,7 @@ import contextlib
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
-from .core import _check_groups, channel_shuffle, igc_forward
+from .core import _check_groups, channel_shuffle, igc_forward, shuffle_index
 
 # %% ../nbs/00a_fast.ipynb #932e0334
 def _is_cl(x: Tensor) -> bool: return x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
@@ -30,11 +30,10 @@ def shuffle_view(x: Tensor, groups: int) -> Tensor:
     return x.reshape(n, groups, c // groups, *x.shape[2:]).transpose(1, 2).reshape(x.shape)
 
 def shuffle_gather(x: Tensor, groups: int) -> Tensor:
-    "`channel_shuffle` as an `index_select` of the `shuffle_index` permutation, built on `x`'s device"
+    "`channel_shuffle` as an `index_select` of the `shuffle_index` permutation"
     c = x.shape[1]
-    _check_groups(c, groups)
     if groups == 1 or groups == c: return x
-    return x.index_select(1, torch.arange(c, device=x.device).view(groups, c // groups).t().reshape(-1))
+    return x.index_select(1, shuffle_index(c, groups).to(x.device))
 
 # %% ../nbs/00a_fast.ipynb #086c36b4
 def is_block_permutation(idx: Tensor, groups: int) -> bool:
@@ -85,30 +84,38 @@ def igc_shuffle(x: Tensor, wp: Tensor, wd: Tensor, L: int, Ms: int, stride: int 
     "The reference: grouped k×k → `F.channel_shuffle` (the kernel of `nn.ChannelShuffle`) → grouped 1×1 → shuffle back"
     return igc_forward(x, wp, wd, L, Ms, stride, padding)
 
+def _grouped_primary(x: Tensor, wp: Tensor, L: int, stride: int, padding: int) -> Tensor:
+    return F.conv2d(x, wp, None, stride, padding, 1, L)
+
+def _shuffled_secondary(z: Tensor, wd: Tensor, L: int, Ms: int, shuffle=channel_shuffle) -> Tensor:
+    "P_Ms W^d P_L z as the reference computes it: shuffle → grouped 1×1 → shuffle, with `shuffle` permuting"
+    return shuffle(F.conv2d(shuffle(z, L), wd, None, 1, 0, 1, Ms), Ms)
+
+def _dense_secondary(z: Tensor, wd: Tensor, L: int, Ms: int) -> Tensor:
+    "P_Ms W^d P_L z as one dense 1×1 convolution with `mixing_weight`"
+    return F.conv2d(z, mixing_weight(wd, L, Ms)[:, :, None, None])
+
 def igc_view(x: Tensor, wp: Tensor, wd: Tensor, L: int, Ms: int, stride: int = 1, padding: int = 1) -> Tensor:
     "The reference order with `shuffle_view`"
-    z = shuffle_view(F.conv2d(x, wp, None, stride, padding, 1, L), L)
-    return shuffle_view(F.conv2d(z, wd, None, 1, 0, 1, Ms), Ms)
+    return _shuffled_secondary(_grouped_primary(x, wp, L, stride, padding), wd, L, Ms, shuffle_view)
 
 def igc_index(x: Tensor, wp: Tensor, wd: Tensor, L: int, Ms: int, stride: int = 1, padding: int = 1) -> Tensor:
     "The reference order with `shuffle_gather`"
-    z = shuffle_gather(F.conv2d(x, wp, None, stride, padding, 1, L), L)
-    return shuffle_gather(F.conv2d(z, wd, None, 1, 0, 1, Ms), Ms)
+    return _shuffled_secondary(_grouped_primary(x, wp, L, stride, padding), wd, L, Ms, shuffle_gather)
 
 def igc_dense1x1(x: Tensor, wp: Tensor, wd: Tensor, L: int, Ms: int, stride: int = 1, padding: int = 1) -> Tensor:
     "Grouped k×k, then one dense 1×1 with `mixing_weight`: no shuffle runs"
-    return F.conv2d(F.conv2d(x, wp, None, stride, padding, 1, L), mixing_weight(wd, L, Ms)[:, :, None, None])
+    return _dense_secondary(_grouped_primary(x, wp, L, stride, padding), wd, L, Ms)
 
 def igc_depthwise(x: Tensor, wp: Tensor, wd: Tensor, L: int, Ms: int, stride: int = 1, padding: int = 1) -> Tensor:
     "`primary_depthwise`, then the dense 1×1 with `mixing_weight`; `igc_dense1x1` unless ni = nf"
     if x.shape[1] != wp.shape[0]: return igc_dense1x1(x, wp, wd, L, Ms, stride, padding)
-    return F.conv2d(primary_depthwise(x, wp, L, stride, padding), mixing_weight(wd, L, Ms)[:, :, None, None])
+    return _dense_secondary(primary_depthwise(x, wp, L, stride, padding), wd, L, Ms)
 
 def igc_depthwise_shuffle(x: Tensor, wp: Tensor, wd: Tensor, L: int, Ms: int, stride: int = 1, padding: int = 1) -> Tensor:
     "`primary_depthwise`, then the reference's shuffle → grouped 1×1 → shuffle; `igc_shuffle` unless ni = nf"
     if x.shape[1] != wp.shape[0]: return igc_shuffle(x, wp, wd, L, Ms, stride, padding)
-    z = channel_shuffle(primary_depthwise(x, wp, L, stride, padding), L)
-    return channel_shuffle(F.conv2d(z, wd, None, 1, 0, 1, Ms), Ms)
+    return _shuffled_secondary(primary_depthwise(x, wp, L, stride, padding), wd, L, Ms)
 
 def igc_dense(x: Tensor, wp: Tensor, wd: Tensor, L: int, Ms: int, stride: int = 1, padding: int = 1) -> Tensor:
     "One dense k×k convolution with `folded_kernel`: both shuffles and both group structures folded away"
