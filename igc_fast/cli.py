@@ -17,9 +17,10 @@ with warnings.catch_warnings():  # fastai 2.8.7 uses torch.jit.script at import:
     from fastai.torch_core import find_bs
     from fastcore.imports import IN_NOTEBOOK
     from igc_fast.data import tensor_dls, imagenet_dls, MissingDataError, CorruptDataError
-    from igc_fast.fast import IMPLS, set_default_impl
+    from igc_fast.fast import IMPLS
+    from igc_fast.layers import IGC
     from igc_fast.models import MODELS, RELEASED, get_model
-    from igc_fast.learner import igc_learner, resolve_precision, PRECISIONS
+    from igc_fast.learner import igc_learner, resolve_precision, PRECISIONS, PAPER_STEPS
     from igc_fast.distributed import (dist_env, init_distributed, shutdown, is_main, world_size, broadcast_object, launch,
                                       DistributedCB, NonFiniteGuard, NonFiniteLossError)
 
@@ -209,7 +210,7 @@ def resolve_config(args, base: dict = None) -> dict:
         if not c['lr_factor'] > 0: raise UsageError(f"--lr-factor must be positive, got {c['lr_factor']}", "the original uses 0.1")
         if c.get('lr_steps') is None:
             c['lr_steps'] = ([float(e) for e in range(30, E, 30)] if c['dataset'] == 'imagenet'
-                             else [E / 2, 3 * E / 4, 7 * E / 8])
+                             else [s * E for s in PAPER_STEPS])
         c['lr_steps'] = _lr_steps(c['lr_steps'])
         bad = [s for s in c['lr_steps'] if not 0 < s <= E]
         if bad: raise UsageError(f"--lr-steps {bad} lie outside the {E} epochs of --num-epochs {E}", f"give epochs in 1..{E}")
@@ -408,8 +409,11 @@ _NET_FIX = 'check --network, --depth, --primary-partition and --secondary-partit
 
 def _build_model(c: dict, n_classes: int):
     with _fix(_NET_FIX):
-        return get_model(c['network'], num_classes=n_classes, depth=c['depth'], primary_partition=c['primary_partition'],
-                         secondary_partition=c['secondary_partition'])
+        m = get_model(c['network'], num_classes=n_classes, depth=c['depth'], primary_partition=c['primary_partition'],
+                      secondary_partition=c['secondary_partition'])
+    for l in m.modules():
+        if isinstance(l, IGC): l.impl = c['impl']   # --impl: this network's layers, not the process-wide default
+    return m
 
 def _build_dls(c: dict, device: str):
     kw = dict(bs=c['batch_size'], val_bs=c['test_batch_size'], device=device, aug_type=c['aug_type'],
@@ -449,7 +453,6 @@ def prepare(args) -> SimpleNamespace:
     model = _build_model(c, n_classes) if n_classes else None
     dls = _build_dls(c, c['device'])
     if model is None: model = _build_model(c, len(dls.vocab))  # ImageNet: its class folders (an ImageFolder has no `c`)
-    set_default_impl(c['impl'])   # every IGC layer of the network follows the default
     with _fix(_NET_FIX):
         learn = igc_learner(dls, model=model, precision=precision, channels_last=c['channels_last'], compile=c['compile'], lr=c['lr'],
                             cbs=[NonFiniteGuard()] + ([DistributedCB(sync_bn=c['sync_bn'])] if env else []))
