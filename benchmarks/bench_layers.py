@@ -27,20 +27,14 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from common import REPO, ROOT_ENV, code_state, cpu_name, others_running, sync
+from common import REPO, ROOT_ENV, code_state, hardware, sync, wait_quiet
+from igc_fast.core import igc_params
 from igc_fast.fast import IMPLS, auto_impl, igc_apply, keep_freed_memory
 
 DT = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
 CL, NCHW = torch.channels_last, torch.contiguous_format
 FMT = {CL: 'channels_last', NCHW: 'NCHW'}
 TARGET = ('CIFAR L24M2', 48, 24, 32)   # family, width G, L, px: the CPU target layer
-
-
-def hardware(device):
-    if device == 'cuda': return f'{torch.cuda.get_device_name()} (CUDA {torch.version.cuda})'
-    flags = next((l for l in open('/proc/cpuinfo') if l.startswith('flags')), '')
-    isa = [f for f in ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16', 'amx_tile') if f' {f}' in flags]
-    return f'{cpu_name()}, {os.cpu_count()} logical cores ({", ".join(isa)}), torch intra-op threads {torch.get_num_threads()}'
 
 
 def time_round_robin(cands: dict, runs: int, device: str, target_s: float = 0.1) -> dict:
@@ -84,9 +78,7 @@ def measure(cands, runs, device, max_spread=0.3, tries=3, wait_s=120):
     "`time_round_robin`, waiting for other Python processes to end first; re-measured (up to `tries`) while any candidate's spread exceeds `max_spread`"
     best = None
     for attempt in range(tries):
-        if device == 'cpu':
-            t = time.perf_counter()
-            while others_running() and time.perf_counter() - t < wait_s: time.sleep(5)
+        if device == 'cpu': wait_quiet(wait_s)
         res = time_round_robin(cands, runs, device)
         spread = max((max(v) - min(v)) / statistics.median(v) for v in res.values())
         if best is None or spread < best[1]: best = (res, spread, attempt + 1)
@@ -97,7 +89,7 @@ def measure(cands, runs, device, max_spread=0.3, tries=3, wait_s=120):
 def candidates(N, G, L, px, dtype, fmt, device, impls, compile_=False):
     "Closures timing forward+backward of each IGC implementation and of the two dense baselines; their useful MACs"
     M, k = G // L, 3
-    T = L * M * M * k * k + M * L * L                 # the block's weights (spec §1)
+    T = igc_params(L, M, k * k)                        # the block's weights (spec §1), also its MACs per pixel
     C = max(1, round(math.sqrt(T / (k * k))))          # dense conv with (about) the same weights
     g = torch.Generator().manual_seed(0)
     def t(*shape, scale=1.):
@@ -114,7 +106,7 @@ def candidates(N, G, L, px, dtype, fmt, device, impls, compile_=False):
     if compile_: conv = torch.compile(conv, dynamic=False)
     cands = {f'dense {G}ch (same width)': step(conv, (x, wg), gy), f'dense {C}ch (same weights)': step(conv, (xs, ws), gys)}
     macs = {f'dense {G}ch (same width)': G * G * 9 * px * px * N, f'dense {C}ch (same weights)': C * C * 9 * px * px * N}
-    igc_macs = (G * M * 9 + G * L) * px * px * N
+    igc_macs = T * px * px * N
     picked = auto_impl(x, wp, wd, L, M)
     for name in impls:
         f = lambda x, wp, wd, _n=name: IMPLS[_n](x, wp, wd, L, M)

@@ -16,7 +16,7 @@ import torch
 import fastai
 from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, PILImage, CropPad, RandomCrop, FlipItem,
                                Normalize, IndexSplitter, ImageDataLoaders)
-from common import REPO, cpu_name
+from common import REPO, hardware
 from igc_fast.data import load_cifar10, load_digits32, tensor_dls, DATASET_STATS
 
 MINI = REPO.parent/'shared'/'data'/'cifar10-mini'
@@ -96,7 +96,7 @@ def main():
     lines = [
         '# Training-loader throughput, CPU', '',
         f'Produced by `python benchmarks/bench_loader.py` on {time.strftime("%Y-%m-%d")}.', '',
-        f'- hardware: {cpu_name()}, {os.cpu_count()} logical cores, torch intra-op threads {threads} unless the row says otherwise, no GPU used',
+        f'- hardware: {hardware()} unless the row says otherwise, no GPU used',
         f'- software: Python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}',
         f'- data: {data}, {len(arrays.x_train)} training images of 32×32×3; batch 256, last partial batch dropped',
         f'- augmentation (all rows): pad 4 + random 32×32 crop + mirror (original aug type 1), normalised float32',

@@ -22,7 +22,7 @@ import argparse, json, os, platform, resource, statistics, subprocess, sys, time
 from pathlib import Path
 
 import torch
-from common import REPO, code_state, cpu_name, others_running, sync
+from common import REPO, code_state, hardware, sync, wait_quiet
 
 CIFAR = [('resnet_igc', 'IGC-L24M2 resnet_igc d20', dict(depth=20, primary_partition=24, secondary_partition=2)),
          ('plain_igc', 'IGC-L24M2 plain_igc d38', dict(depth=38, primary_partition=24, secondary_partition=2)),
@@ -124,9 +124,7 @@ def main():
                            compile=comp, runs=args.runs, steps=args.steps, warmup=args.warmup + 2 * comp, malloc=args.malloc)
                 res = None
                 for attempt in range(3):  # a shared machine: wait for other Python processes, re-measure a noisy setting
-                    if cpu:
-                        tw = time.perf_counter()
-                        while others_running() and time.perf_counter() - tw < 120: time.sleep(5)
+                    if cpu: wait_quiet(120)
                     r = subprocess.run([sys.executable, __file__, '--child', json.dumps(cfg)], capture_output=True, text=True,
                                        cwd=REPO, env={**os.environ, 'PYTHONWARNINGS': 'ignore'})
                     if r.returncode:
@@ -149,8 +147,8 @@ def main():
 def write(out, args, rows, wall, load0, load1, ib, ipx):
     import fastai
     dev = args.device
-    hw = (f'{cpu_name()}, {os.cpu_count()} logical cores, torch intra-op threads {torch.get_num_threads()}; **no GPU run was made** '
-          '(this machine has no CUDA device; `--device cuda` writes `nets_cuda.md`)' if dev == 'cpu' else torch.cuda.get_device_name())
+    hw = hardware(dev) + ('; **no GPU run was made** (this machine has no CUDA device; `--device cuda` writes `nets_cuda.md`)'
+                          if dev == 'cpu' else '')
     L = [f'# IGC networks: training throughput and memory, {"CPU" if dev == "cpu" else "GPU"}', '',
          f'Produced by `python benchmarks/bench_nets.py --device {dev} --runs {args.runs} --steps {args.steps}'
          + (' --compile' if args.compile else '') + f'` on {time.strftime("%Y-%m-%d %H:%M")}, from the repository root.', '',

@@ -28,7 +28,7 @@ with warnings.catch_warnings():  # fastai 2.8.7 uses torch.jit.script at import
     from igc_fast.models import get_model
     from igc_fast.learner import igc_learner
     from igc_fast.complexity import count_macs
-from common import REPO, code_state, cpu_name, sync
+from common import REPO, code_state, hardware, sync
 
 MINI = REPO.parent/'shared'/'data'/'cifar10-mini'
 NETS = [('resnet_igc', 'IGC-L24M2', dict(depth=20, primary_partition=24, secondary_partition=2)),
@@ -148,8 +148,7 @@ def main():
     rows = [run(net, label, kw, dls, p, c, args) for p in precisions for c in cl for net, label, kw in NETS]
     total, load1 = time.perf_counter() - t0, os.getloadavg()
 
-    hw = f'{cpu_name()}, {os.cpu_count()} logical cores, torch intra-op threads {torch.get_num_threads()}'
-    if gpu: hw += f'; GPU {torch.cuda.get_device_name(dev)}'
+    hw = hardware(dev)
     cmd = 'python ' + ' '.join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0], REPO) if Path(sys.argv[0]).is_absolute() else sys.argv[0], *sys.argv[1:]])
     lines = [
         f'# Training on cifar10-mini: IGC-L24M2 against ResNet-20, {dev.type.upper()}', '',

@@ -1,7 +1,7 @@
 """Helpers shared by the benchmark scripts: the machine's name, the code's state, device sync, and a check for other
 processes that would distort timings on a shared machine. The scripts run as `python benchmarks/<script>.py`, so
 this file is importable as `common`."""
-import os, platform, subprocess
+import os, platform, subprocess, time
 from pathlib import Path
 
 import torch
@@ -9,9 +9,19 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 
 
-def cpu_name() -> str:
+def _cpu_name() -> str:
     try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
     except (OSError, StopIteration): return platform.processor() or 'unknown'
+
+
+def hardware(device='cpu') -> str:
+    "The machine as the results files name it: the CPU (model, logical cores, vector extensions, torch threads), and the GPU for CUDA"
+    try: flags = next((l for l in open('/proc/cpuinfo') if l.startswith('flags')), '')
+    except OSError: flags = ''
+    isa = [f for f in ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16', 'amx_tile') if f' {f}' in flags]
+    cpu = f'{_cpu_name()}, {os.cpu_count()} logical cores ({", ".join(isa) or "no AVX2"}), torch intra-op threads {torch.get_num_threads()}'
+    if torch.device(device).type != 'cuda': return cpu
+    return f'{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda}); host {cpu}'
 
 
 def sync(device):
@@ -46,3 +56,9 @@ def others_running() -> int:
             pid = procs.get(pid, (0,))[0]
         return False
     return sum(py and not ours(pid) for pid, (_, py) in procs.items())
+
+
+def wait_quiet(max_s: float = 120):
+    "Wait, up to `max_s` seconds, until no other Python process runs (they distort timings on a shared machine)"
+    t = time.perf_counter()
+    while others_running() and time.perf_counter() - t < max_s: time.sleep(5)
