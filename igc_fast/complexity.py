@@ -4,18 +4,16 @@
 
 # %% auto #0
 __all__ = ['CIFAR_NAMES', 'PAPER_IMAGENET', 'CONVENTIONS', 'count_params', 'macs_by_module', 'count_macs', 'flop_counter_macs',
-           'input_px', 'complexity', 'complexity_table', 'find_reference', 'cifar_key', 'closed_form_counts',
+           'input_px', 'complexity', 'complexity_table', 'cifar_key', 'closed_form_counts',
            'flop_counter_backward_ratio', 'paper_comparison', 'mac_breakdown', 'widest_igc']
 
 # %% ../nbs/03_complexity.ipynb #06654e15
 import inspect
-import json
-from pathlib import Path
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 import pandas as pd
-from .core import igc_params
+from .core import find_reference, igc_params
 from .models import MODELS, RELEASED, get_model, plain_blocks, resnet_blocks
 
 # %% ../nbs/03_complexity.ipynb #e459bb5f
@@ -82,10 +80,6 @@ def complexity_table(configs: list) -> pd.DataFrame:
     return pd.DataFrame({label: complexity(name, **kw) for label, name, kw in configs}).T
 
 # %% ../nbs/03_complexity.ipynb #84063248
-def find_reference(rel: str = 'shared/spec/reference_counts.json') -> Path:
-    "`rel` under the working directory or the nearest parent that has it, else None"
-    return next((p / rel for p in [Path.cwd(), *Path.cwd().resolve().parents] if (p / rel).exists()), None)
-
 def cifar_key(key: str) -> tuple:
     "(name, kwargs) of a CIFAR reference row such as 'cifar/plain_igc/d38/L24M2' or 'cifar/resnet/d20/C16'"
     _, name, d, cfg = key.split('/')

@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = ['shuffle_index', 'channel_shuffle', 'group_to_dense', 'permutation_matrix', 'four_branches', 'cross_summation_igc',
            'igc_forward', 'igc_mixing_matrix', 'igc_dense_weight', 'rel_error', 'igc_path_counts', 'igc_params',
-           'igc_width', 'igc_max_width']
+           'igc_width', 'igc_max_width', 'find_reference']
 
 # %% ../nbs/00_core.ipynb #97a638e0
 import math
+from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -103,3 +104,8 @@ def igc_max_width(T: float, S: int = 9) -> tuple:
     "Largest width at budget T and the L=M·S that reaches it: (G, L)"
     G = (T * T / (4 * S)) ** (1 / 3)
     return G, math.sqrt(G * S)
+
+# %% ../nbs/00_core.ipynb #1b4eece7
+def find_reference(rel: str = 'shared/spec/reference_counts.json') -> Path:
+    "`rel` under the working directory or the nearest parent that has it, else None"
+    return next((p / rel for p in [Path.cwd(), *Path.cwd().resolve().parents] if (p / rel).exists()), None)
