@@ -17,10 +17,12 @@ x, write dx: 3|x| + 2|y| elements) / time / bandwidth.
 
 The grid on a CPU is trimmed to about 10 minutes: CIFAR shapes at batch 64 in both memory formats and fp32 / bf16;
 ImageNet shapes at batch 64 channels_last fp32 (NCHW and bf16 too at 7 px), and at batch 256 (2 rounds) for the 7 px layers;
-`torch.compile` for the target case only. On CUDA (`--device cuda`) fp16 joins and the grid is the same shapes with
-batch 64 and 256 everywhere, compile for the CIFAR shapes.
+`torch.compile` for the target case only. `--grid batch256` adds the CIFAR shapes at batch 256 (channels_last, fp32 and
+bf16, NCHW too for the target layer; `--runs` − 2 rounds) in a file of its own, `layers_cpu_b256.md` (about 2 minutes).
+On CUDA (`--device cuda`) fp16 joins and the full grid is the same shapes with batch 64 and 256 everywhere, compile
+for the CIFAR shapes.
 
-Usage: python benchmarks/bench_layers.py [--device cpu|cuda] [--runs 5] [--grid full|quick|target] [--out FILE]
+Usage: python benchmarks/bench_layers.py [--device cpu|cuda] [--runs 5] [--grid full|quick|target|batch256] [--out FILE]
 """
 import argparse, json, math, os, platform, statistics, subprocess, sys, time, warnings
 from pathlib import Path
@@ -133,6 +135,9 @@ def grid(device, kind, runs):
     target = [(t[0], t[1], t[2], t[3], 64, ('fp32', 'bf16'), (NCHW, CL), all_impls, False, runs),
               (t[0], t[1], t[2], t[3], 64, ('fp32',), (CL, NCHW), ['shuffle', 'dense1x1', 'depthwise'], True, runs)]
     if kind == 'target': return target
+    if kind == 'batch256':   # the CIFAR shapes at the issue's second batch size; NCHW only for the target layer
+        return [(f, G, L, px, 256, ('fp32', 'bf16'), (CL, NCHW) if (f, G, L, px) == t else (CL,), imp(G, L), False, few)
+                for f, G, L, px in cifar]
     if device == 'cuda':
         rows = [(f, G, L, px, bs, ('fp32', 'bf16', 'fp16'), (NCHW, CL), imp(G, L), False, runs)
                 for f, G, L, px in cifar + imnet for bs in (64, 256)]
@@ -158,8 +163,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     ap.add_argument('--runs', type=int, default=5)
-    ap.add_argument('--grid', default='full', choices=['full', 'quick', 'target'])
-    ap.add_argument('--out', default=None, help='markdown file (default benchmarks/results/layers_{device}.md)')
+    ap.add_argument('--grid', default='full', choices=['full', 'quick', 'target', 'batch256'])
+    ap.add_argument('--out', default=None, help='markdown file (default benchmarks/results/layers_{device}.md; '
+                                                '--grid batch256: layers_{device}_b256.md)')
     ap.add_argument('--malloc', default='keep', choices=['keep', 'default'],
                     help="'keep': igc_fast.fast.keep_freed_memory() first (CPU tensors reuse freed memory); 'default': glibc as it comes")
     ap.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
@@ -168,7 +174,7 @@ def main():
     if args.child: return child_target(args)
     if args.device == 'cuda' and not torch.cuda.is_available(): raise SystemExit('no CUDA device: run with --device cpu')
     warnings.filterwarnings('ignore')
-    out = Path(args.out or REPO/'benchmarks'/'results'/f'layers_{args.device}.md')
+    out = Path(args.out or REPO/'benchmarks'/'results'/f'layers_{args.device}{"_b256" * (args.grid == "batch256")}.md')
     t0, load0 = time.perf_counter(), os.getloadavg()
     dtypes = ('fp32', 'bf16', 'fp16') if args.device == 'cuda' else ('fp32', 'bf16')
     pk = peaks(args.device, dtypes, args.runs)
@@ -195,7 +201,7 @@ def main():
                     print(f'    {name:28s} {fmt_ms(ts):>18} ms  ×dense {row["ratio"]:.2f}  FLOP {100 * row["pflop"]:5.1f}%'
                           + (f'  BW {100 * row["pbw"]:5.1f}%' if row['pbw'] is not None else ''), flush=True)
     other = None
-    if args.device == 'cpu' and args.malloc == 'keep':  # the target case once more with the allocator as it comes
+    if args.device == 'cpu' and args.malloc == 'keep' and args.grid != 'batch256':  # the target case again, allocator as it comes
         r = subprocess.run([sys.executable, __file__, '--child', '--malloc', 'default', '--runs', str(args.runs)],
                            capture_output=True, text=True, env={**os.environ, ROOT_ENV: str(os.getpid())})
         other = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else None
@@ -215,22 +221,25 @@ def child_target(args):
 
 def write(out, args, pk, rows, wall, load0, load1, other=None):
     dev = args.device
-    L = ['# IGC layer: implementations against dense convolution, ' + ('CPU' if dev == 'cpu' else 'GPU'), '',
+    b256 = args.grid == 'batch256'
+    rounds = max(2, args.runs - 2) if b256 else f'{args.runs}; ImageNet shapes {max(2, args.runs - 2)}'
+    L = ['# IGC layer: implementations against dense convolution, ' + ('CPU' if dev == 'cpu' else 'GPU') + ', batch 256' * b256, '',
          f'Produced by `python benchmarks/bench_layers.py --device {dev} --runs {args.runs} --grid {args.grid}` on '
          f'{time.strftime("%Y-%m-%d %H:%M")}, from the repository root.', '',
          f'- hardware: {hardware(dev)}' + ('; **no GPU run was made** (this machine has no CUDA device; the script supports `--device cuda`, results would go to `layers_cuda.md`)' if dev == 'cpu' else ''),
          f'- software: Python {platform.python_version()}, torch {torch.__version__}; code: {code_state()}',
-         '- memory: ' + ('`igc_fast.fast.keep_freed_memory()` first (glibc keeps freed blocks for reuse instead of unmapping them; '
-                         'the target case without it follows the target table)' if args.malloc == 'keep' else 'glibc malloc as it comes'),
+         '- memory: ' + ('`igc_fast.fast.keep_freed_memory()` first (glibc keeps freed blocks for reuse instead of unmapping them'
+                         + ('' if b256 else '; the target case without it follows the target table') + ')' if args.malloc == 'keep' else 'glibc malloc as it comes'),
          f'- measured limits (best of {args.runs} rounds): compute peak (the faster of a 2048² matmul and a 3×3 conv, 256 channels, 28×28, batch 16) ' + ', '.join(f'{k} {v / 1e9:.0f} GFLOP/s' for k, v in pk.items() if k != 'bw')
          + f'; copy bandwidth {pk["bw"] / 1e9:.1f} GB/s (read + written)',
          f'- 1-minute load average {load0[0]:.2f} at the start, {load1[0]:.2f} at the end (a shared machine: other jobs may have run); total wall time {wall:.0f} s',
-         f'- each cell: median time of one forward + backward (input and weight gradients) over the row\'s interleaved rounds ({args.runs}; ImageNet shapes {max(2, args.runs - 2)}), '
+         f'- each cell: median time of one forward + backward (input and weight gradients) over the row\'s interleaved rounds ({rounds}), '
          '(±: half the max − min spread over rounds, in % of the median); ×dense: ÷ the dense 3×3 conv of the same width, same batch, dtype and memory format',
          '- %FLOP: the IGC block\'s useful FLOPs (its grouped multiply-accumulates × 2 × 3) / time / compute peak of that dtype; '
          '%BW: minimal bytes (3|x| + 2|y|) / time / copy bandwidth; bf16 rows are pure bf16 tensors and weights', '']
-    L += ['## Target case: IGC-L24M2 layer, 48 channels, 32×32, batch 64', '',
-          '| dtype | format | mode | implementation | ms | ×dense same width | %FLOP | %BW |', '| --- | --- | --- | --- | ---: | ---: | ---: | ---: |']
+    if b256: L.append(f'The CIFAR layer shapes at batch 256: the companion of `layers_{dev}.md` (batch 64, with the targets and the notes).')
+    else: L += ['## Target case: IGC-L24M2 layer, 48 channels, 32×32, batch 64', '',
+                '| dtype | format | mode | implementation | ms | ×dense same width | %FLOP | %BW |', '| --- | --- | --- | --- | ---: | ---: | ---: | ---: |']
     tgt = [r for r in rows if (r['fam'], r['G'], r['L'], r['px'], r['bs']) == TARGET + (64,)]
     for r in tgt:
         bw = '' if r['pbw'] is None else f'{100 * r["pbw"]:.1f}'
@@ -262,7 +271,8 @@ def write(out, args, pk, rows, wall, load0, load1, other=None):
                  f'{fmt_ms(dp["ts"])} ({dp["C"]}ch) | ' + ' | '.join(cells) + f' | {best} | {r0["picked"] if au else "–"} | '
                  + (f'{statistics.median(au["ts"]) / statistics.median(rs[best]["ts"]):.2f} | {au["ratio"]:.2f} | '
                     f'{100 * au["pflop"]:.1f} | {100 * au["pbw"]:.1f} |' if au else '– | – | – | – |'))
-    L += ['', *targets(dev, rows), '', NOTES.get(dev, ''), '']
+    if not b256: L += ['', *targets(dev, rows), '', NOTES.get(dev, '')]
+    L.append('')
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text('\n'.join(L))
 
