@@ -17,12 +17,14 @@ x, write dx: 3|x| + 2|y| elements) / time / bandwidth.
 
 The grid on a CPU is trimmed to about 10 minutes: CIFAR shapes at batch 64 in both memory formats and fp32 / bf16;
 ImageNet shapes at batch 64 channels_last fp32 (NCHW and bf16 too at 7 px), and at batch 256 (2 rounds) for the 7 px layers;
-`torch.compile` for the target case only. `--grid batch256` adds the CIFAR shapes at batch 256 (channels_last, fp32 and
-bf16, NCHW too for the target layer; `--runs` − 2 rounds) in a file of its own, `layers_cpu_b256.md` (about 2 minutes).
+`torch.compile` for the target case only. Two companion grids write files of their own, about 2 minutes each:
+`--grid batch256` the CIFAR shapes at batch 256 (channels_last, fp32 and bf16, NCHW too for the target layer; `--runs` − 2
+rounds) into `layers_cpu_b256.md`, and `--grid compile` the CIFAR shapes at batch 64 in channels_last, fp32 and bf16,
+eager against `torch.compile`, for the reference order and the two shuffle-free forms, into `layers_cpu_compile.md`.
 On CUDA (`--device cuda`) fp16 joins and the full grid is the same shapes with batch 64 and 256 everywhere, compile
 for the CIFAR shapes.
 
-Usage: python benchmarks/bench_layers.py [--device cpu|cuda] [--runs 5] [--grid full|quick|target|batch256] [--out FILE]
+Usage: python benchmarks/bench_layers.py [--device cpu|cuda] [--runs 5] [--grid full|quick|target|batch256|compile] [--out FILE]
 """
 import argparse, json, math, os, platform, statistics, subprocess, sys, time, warnings
 from pathlib import Path
@@ -37,6 +39,9 @@ DT = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
 CL, NCHW = torch.channels_last, torch.contiguous_format
 FMT = {CL: 'channels_last', NCHW: 'NCHW'}
 TARGET = ('CIFAR L24M2', 48, 24, 32)   # family, width G, L, px: the issue's CPU target layer
+COMPANIONS = {  # grids written to a file of their own: file suffix, title, what they hold
+    'batch256': ('_b256', 'batch 256', 'at batch 256'),
+    'compile': ('_compile', 'eager and torch.compile', 'batch 64, channels_last, eager against torch.compile')}
 
 
 def time_round_robin(cands: dict, runs: int, device: str, target_s: float = 0.1) -> dict:
@@ -138,6 +143,9 @@ def grid(device, kind, runs):
     if kind == 'batch256':   # the CIFAR shapes at the issue's second batch size; NCHW only for the target layer
         return [(f, G, L, px, 256, ('fp32', 'bf16'), (CL, NCHW) if (f, G, L, px) == t else (CL,), imp(G, L), False, few)
                 for f, G, L, px in cifar]
+    if kind == 'compile':
+        return [(f, G, L, px, 64, ('fp32', 'bf16'), (CL,), [n for n in ('shuffle', 'dense1x1', 'depthwise') if n in imp(G, L)], c, runs)
+                for f, G, L, px in cifar for c in (False, True)]
     if device == 'cuda':
         rows = [(f, G, L, px, bs, ('fp32', 'bf16', 'fp16'), (NCHW, CL), imp(G, L), False, runs)
                 for f, G, L, px in cifar + imnet for bs in (64, 256)]
@@ -163,9 +171,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     ap.add_argument('--runs', type=int, default=5)
-    ap.add_argument('--grid', default='full', choices=['full', 'quick', 'target', 'batch256'])
+    ap.add_argument('--grid', default='full', choices=['full', 'quick', 'target', *COMPANIONS])
     ap.add_argument('--out', default=None, help='markdown file (default benchmarks/results/layers_{device}.md; '
-                                                '--grid batch256: layers_{device}_b256.md)')
+                                                '--grid batch256 / compile: layers_{device}_b256.md / _compile.md)')
     ap.add_argument('--malloc', default='keep', choices=['keep', 'default'],
                     help="'keep': igc_fast.fast.keep_freed_memory() first (CPU tensors reuse freed memory); 'default': glibc as it comes")
     ap.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
@@ -174,7 +182,8 @@ def main():
     if args.child: return child_target(args)
     if args.device == 'cuda' and not torch.cuda.is_available(): raise SystemExit('no CUDA device: run with --device cpu')
     warnings.filterwarnings('ignore')
-    out = Path(args.out or REPO/'benchmarks'/'results'/f'layers_{args.device}{"_b256" * (args.grid == "batch256")}.md')
+    suffix = COMPANIONS[args.grid][0] if args.grid in COMPANIONS else ''
+    out = Path(args.out or REPO/'benchmarks'/'results'/f'layers_{args.device}{suffix}.md')
     t0, load0 = time.perf_counter(), os.getloadavg()
     dtypes = ('fp32', 'bf16', 'fp16') if args.device == 'cuda' else ('fp32', 'bf16')
     pk = peaks(args.device, dtypes, args.runs)
@@ -201,7 +210,7 @@ def main():
                     print(f'    {name:28s} {fmt_ms(ts):>18} ms  ×dense {row["ratio"]:.2f}  FLOP {100 * row["pflop"]:5.1f}%'
                           + (f'  BW {100 * row["pbw"]:5.1f}%' if row['pbw'] is not None else ''), flush=True)
     other = None
-    if args.device == 'cpu' and args.malloc == 'keep' and args.grid != 'batch256':  # the target case again, allocator as it comes
+    if args.device == 'cpu' and args.malloc == 'keep' and args.grid not in COMPANIONS:  # the target case again, allocator as it comes
         r = subprocess.run([sys.executable, __file__, '--child', '--malloc', 'default', '--runs', str(args.runs)],
                            capture_output=True, text=True, env={**os.environ, ROOT_ENV: str(os.getpid())})
         other = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else None
@@ -221,15 +230,15 @@ def child_target(args):
 
 def write(out, args, pk, rows, wall, load0, load1, other=None):
     dev = args.device
-    b256 = args.grid == 'batch256'
-    rounds = max(2, args.runs - 2) if b256 else f'{args.runs}; ImageNet shapes {max(2, args.runs - 2)}'
-    L = ['# IGC layer: implementations against dense convolution, ' + ('CPU' if dev == 'cpu' else 'GPU') + ', batch 256' * b256, '',
+    comp = COMPANIONS.get(args.grid)
+    rounds = {'batch256': max(2, args.runs - 2), 'compile': args.runs}.get(args.grid, f'{args.runs}; ImageNet shapes {max(2, args.runs - 2)}')
+    L = ['# IGC layer: implementations against dense convolution, ' + ('CPU' if dev == 'cpu' else 'GPU') + (f', {comp[1]}' if comp else ''), '',
          f'Produced by `python benchmarks/bench_layers.py --device {dev} --runs {args.runs} --grid {args.grid}` on '
          f'{time.strftime("%Y-%m-%d %H:%M")}, from the repository root.', '',
          f'- hardware: {hardware(dev)}' + ('; **no GPU run was made** (this machine has no CUDA device; the script supports `--device cuda`, results would go to `layers_cuda.md`)' if dev == 'cpu' else ''),
          f'- software: Python {platform.python_version()}, torch {torch.__version__}; code: {code_state()}',
          '- memory: ' + ('`igc_fast.fast.keep_freed_memory()` first (glibc keeps freed blocks for reuse instead of unmapping them'
-                         + ('' if b256 else '; the target case without it follows the target table') + ')' if args.malloc == 'keep' else 'glibc malloc as it comes'),
+                         + ('' if comp else '; the target case without it follows the target table') + ')' if args.malloc == 'keep' else 'glibc malloc as it comes'),
          f'- measured limits (best of {args.runs} rounds): compute peak (the faster of a 2048² matmul and a 3×3 conv, 256 channels, 28×28, batch 16) ' + ', '.join(f'{k} {v / 1e9:.0f} GFLOP/s' for k, v in pk.items() if k != 'bw')
          + f'; copy bandwidth {pk["bw"] / 1e9:.1f} GB/s (read + written)',
          f'- 1-minute load average {load0[0]:.2f} at the start, {load1[0]:.2f} at the end (a shared machine: other jobs may have run); total wall time {wall:.0f} s',
@@ -237,10 +246,10 @@ def write(out, args, pk, rows, wall, load0, load1, other=None):
          '(±: half the max − min spread over rounds, in % of the median); ×dense: ÷ the dense 3×3 conv of the same width, same batch, dtype and memory format',
          '- %FLOP: the IGC block\'s useful FLOPs (its grouped multiply-accumulates × 2 × 3) / time / compute peak of that dtype; '
          '%BW: minimal bytes (3|x| + 2|y|) / time / copy bandwidth; bf16 rows are pure bf16 tensors and weights', '']
-    if b256: L.append(f'The CIFAR layer shapes at batch 256: the companion of `layers_{dev}.md` (batch 64, with the targets and the notes).')
+    if comp: L.append(f'The CIFAR layer shapes, {comp[2]}: a companion of `layers_{dev}.md` (with the targets and the notes).')
     else: L += ['## Target case: IGC-L24M2 layer, 48 channels, 32×32, batch 64', '',
                 '| dtype | format | mode | implementation | ms | ×dense same width | %FLOP | %BW |', '| --- | --- | --- | --- | ---: | ---: | ---: | ---: |']
-    tgt = [r for r in rows if (r['fam'], r['G'], r['L'], r['px'], r['bs']) == TARGET + (64,)]
+    tgt = [r for r in rows if (r['fam'], r['G'], r['L'], r['px'], r['bs']) == TARGET + (64,)] if not comp else []
     for r in tgt:
         bw = '' if r['pbw'] is None else f'{100 * r["pbw"]:.1f}'
         L.append(f'| {r["dt"]} | {r["fmt"]} | {r["mode"]} | {r["name"]} | {fmt_ms(r["ts"])} | {r["ratio"]:.2f} | '
@@ -271,7 +280,7 @@ def write(out, args, pk, rows, wall, load0, load1, other=None):
                  f'{fmt_ms(dp["ts"])} ({dp["C"]}ch) | ' + ' | '.join(cells) + f' | {best} | {r0["picked"] if au else "–"} | '
                  + (f'{statistics.median(au["ts"]) / statistics.median(rs[best]["ts"]):.2f} | {au["ratio"]:.2f} | '
                     f'{100 * au["pflop"]:.1f} | {100 * au["pbw"]:.1f} |' if au else '– | – | – | – |'))
-    if not b256: L += ['', *targets(dev, rows), '', NOTES.get(dev, '')]
+    if not comp: L += ['', *targets(dev, rows), '', NOTES.get(dev, '')]
     L.append('')
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text('\n'.join(L))
