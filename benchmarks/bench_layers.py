@@ -31,7 +31,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from common import REPO, ROOT_ENV, code_state, hardware, sync, wait_quiet
+from common import REPO, ROOT_ENV, code_state, hardware, least_spread, sync
 from igc_fast.core import igc_params
 from igc_fast.fast import IMPLS, auto_impl, igc_apply, keep_freed_memory
 
@@ -81,16 +81,12 @@ def peaks(device, dtypes, runs):
     return out
 
 
-def measure(cands, runs, device, max_spread=0.3, tries=3, wait_s=120):
-    "`time_round_robin`, waiting for other Python processes to end first; re-measured (up to `tries`) while any candidate's spread exceeds `max_spread`"
-    best = None
-    for attempt in range(tries):
-        if device == 'cpu': wait_quiet(wait_s)
+def measure(cands, runs, device):
+    "`time_round_robin` under `least_spread`: re-measured while any candidate's spread exceeds 30%"
+    def once():
         res = time_round_robin(cands, runs, device)
-        spread = max((max(v) - min(v)) / statistics.median(v) for v in res.values())
-        if best is None or spread < best[1]: best = (res, spread, attempt + 1)
-        if spread <= max_spread: break
-    return best
+        return res, max((max(v) - min(v)) / statistics.median(v) for v in res.values())
+    return least_spread(once, device)
 
 
 def candidates(N, G, L, px, dtype, fmt, device, impls, compile_=False):

@@ -16,10 +16,8 @@ import torch
 import fastai
 from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, PILImage, CropPad, RandomCrop, FlipItem,
                                Normalize, IndexSplitter, ImageDataLoaders)
-from common import REPO, hardware
+from common import MINI, REPO, hardware
 from igc_fast.data import load_cifar10, load_digits32, tensor_dls, DATASET_STATS
-
-MINI = REPO.parent/'shared'/'data'/'cifar10-mini'
 
 
 def time_epochs(dl, runs):

@@ -22,7 +22,7 @@ import argparse, json, os, platform, resource, statistics, subprocess, sys, time
 from pathlib import Path
 
 import torch
-from common import REPO, code_state, hardware, sync, wait_quiet
+from common import REPO, code_state, hardware, least_spread, sync
 
 CIFAR = [('resnet_igc', 'IGC-L24M2 resnet_igc d20', dict(depth=20, primary_partition=24, secondary_partition=2)),
          ('plain_igc', 'IGC-L24M2 plain_igc d38', dict(depth=38, primary_partition=24, secondary_partition=2)),
@@ -122,18 +122,15 @@ def main():
             for impl, cl, prec, comp in settings(args.device, is_igc, args.compile):
                 cfg = dict(device=args.device, name=name, kw=kw, classes=classes, bs=bs, px=px, impl=impl, cl=cl, prec=prec,
                            compile=comp, runs=args.runs, steps=args.steps, warmup=args.warmup + 2 * comp, malloc=args.malloc)
-                res = None
-                for attempt in range(3):  # a shared machine: wait for other Python processes, re-measure a noisy setting
-                    if cpu: wait_quiet(120)
+                def once():  # a fresh process per try: a shared machine makes some settings noisy
                     r = subprocess.run([sys.executable, __file__, '--child', json.dumps(cfg)], capture_output=True, text=True,
                                        cwd=REPO, env={**os.environ, 'PYTHONWARNINGS': 'ignore'})
                     if r.returncode:
                         print(r.stderr[-3000:]); raise SystemExit(f'{label} {impl} failed')
                     got = json.loads(r.stdout.strip().splitlines()[-1])
-                    got['spread'] = (max(got['rates']) - min(got['rates'])) / statistics.median(got['rates'])
-                    got['attempts'] = attempt + 1
-                    if res is None or got['spread'] < res['spread']: res = got
-                    if got['spread'] <= 0.3: break
+                    return got, (max(got['rates']) - min(got['rates'])) / statistics.median(got['rates'])
+                res, spread, attempts = least_spread(once, args.device)
+                res = {**res, 'spread': spread, 'attempts': attempts}
                 rows.append(dict(group=g, label=label, name=name, bs=bs, px=px, impl=impl if is_igc else '–', cl=cl,
                                  prec=prec, compile=comp, **res))
                 med = statistics.median(res['rates'])

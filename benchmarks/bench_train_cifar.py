@@ -28,9 +28,8 @@ with warnings.catch_warnings():  # fastai 2.8.7 uses torch.jit.script at import
     from igc_fast.models import get_model
     from igc_fast.learner import igc_learner
     from igc_fast.complexity import count_macs
-from common import REPO, code_state, hardware, sync
+from common import MINI, REPO, code_state, hardware, sync
 
-MINI = REPO.parent/'shared'/'data'/'cifar10-mini'
 NETS = [('resnet_igc', 'IGC-L24M2', dict(depth=20, primary_partition=24, secondary_partition=2)),
         ('resnet', 'ResNet-20 C16', dict(depth=20, primary_partition=16, secondary_partition=1))]
 
