@@ -24,10 +24,14 @@ from .models import get_model, igc_splitter
 # %% ../nbs/05_learner.ipynb #d6f2d1fe
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 
+def _device(device=None) -> torch.device:
+    "`device` as a `torch.device`; None: CUDA when present, else the CPU"
+    return torch.device(device if device is not None else ('cuda' if torch.cuda.is_available() else 'cpu'))
+
 def resolve_precision(precision: str = 'auto', device=None) -> str:
     "One of 'fp32', 'bf16', 'fp16' for `precision` on `device` ('auto': bf16/fp16 on CUDA, fp32 on CPU)"
     if precision not in PRECISIONS: raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
-    dev = torch.device(device if device is not None else ('cuda' if torch.cuda.is_available() else 'cpu'))
+    dev = _device(device)
     if dev.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f"device {dev} was asked for but CUDA is not available: use device='cpu'")
     if precision != 'auto': return precision
@@ -88,7 +92,7 @@ def igc_learner(dls, network: str = 'resnet_igc', depth: int = None, primary_par
         if not n_out: raise ValueError("dls has no number of classes (dls.c): pass dls with a vocab, or build `model` yourself")
         given = dict(depth=depth, primary_partition=primary_partition, secondary_partition=secondary_partition)
         model = get_model(network, num_classes=n_out, **{k: v for k, v in given.items() if v is not None})
-    dev = torch.device(getattr(dls, 'device', None) or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    dev = _device(getattr(dls, 'device', None))
     prec = resolve_precision(precision, dev)
     if dev.type == 'cpu': keep_freed_memory()
     if metrics is None: metrics = [accuracy] + ([partial(top_k_accuracy, k=5)] if (n_out or 0) >= 100 else [])
