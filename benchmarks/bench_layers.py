@@ -1,6 +1,8 @@
 """Layer-level benchmark: forward + backward time of one IGC layer in every implementation of `igc_fast.fast`
-(`IMPLS` and what `'auto'` picks) against a dense k×k convolution of the same width and one of the same parameter
-count, for the paper's layer shapes, with the fraction of the machine's measured limits each reaches.
+(`IMPLS`, what `'auto'` picks and what a `Tuner` picks) and in the baselines of `baselines.py`, against a dense k×k
+convolution of the same width and one of the same parameter count, for the paper's layer shapes, with the fraction of
+the machine's measured limits each reaches. The results file names the CPU (or GPU) it was measured on: on another
+machine, run it again; "auto ÷ best" says how well the rule fits there.
 
 Shapes: the stage layers of the CIFAR nets IGC-L24M2 and IGC-L4M8 (widths C, 2C, 4C at 32, 16, 8 px, L fixed, M
 doubling) and of the ImageNet nets IGC-L16M16 and IGC-L100M2 (56, 28, 14, 7 px); square 3×3 layers, stride 1,
@@ -20,7 +22,7 @@ ImageNet shapes at batch 64 channels_last fp32 (NCHW and bf16 too at 7 px), and 
 `torch.compile` for the target case only. Two companion grids write files of their own, about 2 minutes each:
 `--grid batch256` the CIFAR shapes at batch 256 (channels_last, fp32 and bf16, NCHW too for the target layer; `--runs` − 2
 rounds) into `layers_cpu_b256.md`, and `--grid compile` the CIFAR shapes at batch 64 in channels_last, fp32 and bf16,
-eager against `torch.compile`, for the reference order and the two shuffle-free forms, into `layers_cpu_compile.md`.
+eager against `torch.compile`, for the reference order and the two dense-1×1 forms, into `layers_cpu_compile.md`.
 On CUDA (`--device cuda`) fp16 joins and the full grid is the same shapes with batch 64 and 256 everywhere, compile
 for the CIFAR shapes.
 
@@ -33,12 +35,13 @@ import torch
 import torch.nn.functional as F
 from common import REPO, ROOT_ENV, code_state, hardware, least_spread, sync
 from igc_fast.core import igc_params
-from igc_fast.fast import IMPLS, auto_impl, igc_apply, keep_freed_memory
+from igc_fast.fast import IMPLS, Tuner, auto_impl, igc_apply, keep_freed_memory
+from baselines import BASELINES, check as check_baselines
 
 DT = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
 CL, NCHW = torch.channels_last, torch.contiguous_format
 FMT = {CL: 'channels_last', NCHW: 'NCHW'}
-TARGET = ('CIFAR L24M2', 48, 24, 32)   # family, width G, L, px: the issue's CPU target layer
+TARGET = ('CIFAR L24M2', 48, 24, 32)   # family, width G, L, px: the CIFAR layer of the README's speed figures
 COMPANIONS = {  # grids written to a file of their own: file suffix, title, what they hold
     'batch256': ('_b256', 'batch 256', 'at batch 256'),
     'compile': ('_compile', 'eager and torch.compile', 'batch 64, channels_last, eager against torch.compile')}
@@ -92,7 +95,7 @@ def measure(cands, runs, device):
 def candidates(N, G, L, px, dtype, fmt, device, impls, compile_=False):
     "Closures timing forward+backward of each IGC implementation and of the two dense baselines; their useful MACs"
     M, k = G // L, 3
-    T = igc_params(L, M, k * k)                        # the block's weights (spec §1), also its MACs per pixel
+    T = igc_params(L, M, k * k)                        # the block's weights (paper §3), also its MACs per pixel
     C = max(1, round(math.sqrt(T / (k * k))))          # dense conv with (about) the same weights
     g = torch.Generator().manual_seed(0)
     def t(*shape, scale=1.):
@@ -110,17 +113,27 @@ def candidates(N, G, L, px, dtype, fmt, device, impls, compile_=False):
     cands = {f'dense {G}ch (same width)': step(conv, (x, wg), gy), f'dense {C}ch (same weights)': step(conv, (xs, ws), gys)}
     macs = {f'dense {G}ch (same width)': G * G * 9 * px * px * N, f'dense {C}ch (same weights)': C * C * 9 * px * px * N}
     igc_macs = T * px * px * N
-    picked = auto_impl(x, wp, wd, L, M)
+    picked = auto_impl(x, G, G, L, M)
     for name in impls:
-        f = lambda x, wp, wd, _n=name: IMPLS[_n](x, wp, wd, L, M)
+        f = (lambda x, wp, wd, _n=name: igc_apply(x, wp, wd, L, M, impl=_n)) if name in IMPLS else \
+            (lambda x, wp, wd, _n=name: BASELINES[_n](x, wp, wd, L, M))
         if compile_: f = torch.compile(f, dynamic=False)
         cands[name] = step(f, (x, wp, wd), gy)
         macs[name] = igc_macs
     if not compile_:
-        cands[f'auto → {picked}'] = step(lambda x, wp, wd: igc_apply(x, wp, wd, L, M, impl='auto'), (x, wp, wd), gy)
+        cands[f'auto → {picked}'] = step(lambda x, wp, wd: igc_apply(x, wp, wd, L, M, impl=picked), (x, wp, wd), gy)
         macs[f'auto → {picked}'] = igc_macs
     act_bytes = (3 + 2) * N * G * px * px * x.element_size()   # x and y have the same size here
-    return cands, macs, act_bytes, picked, C
+    tuned = None if compile_ else Tuner().choose(x, _Layer(G, L, M, wp, wd))
+    return cands, macs, act_bytes, picked, C, tuned
+
+
+class _Layer:
+    "What a `Tuner` reads of an IGC layer, over the benchmark's own weights"
+    def __init__(self, G, L, M, wp, wd):
+        self.ni = self.nf = G; self.L, self.M, self.ks, self.stride = L, M, 3, 1
+        self.primary, self.secondary = torch.nn.Module(), torch.nn.Module()
+        self.primary.weight, self.secondary.weight = wp, wd
 
 
 def grid(device, kind, runs):
@@ -128,19 +141,19 @@ def grid(device, kind, runs):
     cifar = [('CIFAR L24M2', 48 * 2 ** s, 24, 32 >> s) for s in range(3)] + [('CIFAR L4M8', 32 * 2 ** s, 4, 32 >> s) for s in range(3)]
     imnet = [('ImageNet L16M16', 256 * 2 ** s, 16, 56 >> s) for s in range(4)] + \
             [('ImageNet L100M2', 200 * 2 ** s, 100 * 2 ** s, 56 >> s) for s in range(4)]
-    all_impls = list(IMPLS)
-    def imp(G, L):  # the folded dense form costs a full dense conv: only where that is small; depthwise only for M ≤ 2
+    all_impls = list(IMPLS) + list(BASELINES)
+    def imp(G, L):  # the folded dense baseline costs a full dense conv: only where that is small; depthwise only for M ≤ 2
         return [n for n in all_impls if (not n.startswith('depthwise') or G // L <= 2) and (n != 'dense' or G <= 512)
                 and (n not in ('view', 'index') or G <= 512)]
     t, few = TARGET, max(2, runs - 2)   # the ImageNet rows' dense baselines take seconds per call on a CPU
     target = [(t[0], t[1], t[2], t[3], 64, ('fp32', 'bf16'), (NCHW, CL), all_impls, False, runs),
-              (t[0], t[1], t[2], t[3], 64, ('fp32',), (CL, NCHW), ['shuffle', 'dense1x1', 'depthwise'], True, runs)]
+              (t[0], t[1], t[2], t[3], 64, ('fp32',), (CL, NCHW), ['reference', 'dense1x1', 'depthwise'], True, runs)]
     if kind == 'target': return target
-    if kind == 'batch256':   # the CIFAR shapes at the issue's second batch size; NCHW only for the target layer
+    if kind == 'batch256':   # the CIFAR shapes at batch 256; NCHW only for the target layer
         return [(f, G, L, px, 256, ('fp32', 'bf16'), (CL, NCHW) if (f, G, L, px) == t else (CL,), imp(G, L), False, few)
                 for f, G, L, px in cifar]
     if kind == 'compile':
-        return [(f, G, L, px, 64, ('fp32', 'bf16'), (CL,), [n for n in ('shuffle', 'dense1x1', 'depthwise') if n in imp(G, L)], c, runs)
+        return [(f, G, L, px, 64, ('fp32', 'bf16'), (CL,), [n for n in ('reference', 'dense1x1', 'depthwise') if n in imp(G, L)], c, runs)
                 for f, G, L, px in cifar for c in (False, True)]
     if device == 'cuda':
         rows = [(f, G, L, px, bs, ('fp32', 'bf16', 'fp16'), (NCHW, CL), imp(G, L), False, runs)
@@ -151,7 +164,7 @@ def grid(device, kind, runs):
     rows = [(f, G, L, px, 64, ('fp32', 'bf16'), (NCHW, CL), imp(G, L), False, runs) for f, G, L, px in cifar if (G, L) != t[1:3]]
     rows = target[:1] + rows
     for f, G, L, px in imnet:
-        impls = ['shuffle', 'dense1x1'] + ['depthwise', 'depthwise_shuffle'] * (G // L <= 2)
+        impls = ['reference', 'dense1x1'] + ['depthwise', 'depthwise_shuffle'] * (G // L <= 2)
         rows.append((f, G, L, px, 64, ('fp32', 'bf16') if px == 7 else ('fp32',), (CL, NCHW) if px == 7 else (CL,),
                      impls, False, few))
         if px == 7: rows.append((f, G, L, px, 256, ('fp32',), (CL,), impls, False, 2))
@@ -176,6 +189,7 @@ def main():
     args = ap.parse_args()
     if args.malloc == 'keep': keep_freed_memory()
     if args.child: return child_target(args)
+    check_baselines()
     if args.device == 'cuda' and not torch.cuda.is_available(): raise SystemExit('no CUDA device: run with --device cpu')
     warnings.filterwarnings('ignore')
     suffix = COMPANIONS[args.grid][0] if args.grid in COMPANIONS else ''
@@ -190,7 +204,7 @@ def main():
         for dt in dts:
             for fm in fmts:
                 tc = time.perf_counter()
-                cands, macs, nbytes, picked, C = candidates(bs, G, L, px, dt, fm, args.device, impls, comp)
+                cands, macs, nbytes, picked, C, tuned = candidates(bs, G, L, px, dt, fm, args.device, impls, comp)
                 res, spread, attempts = measure(cands, runs, args.device)
                 dense = statistics.median(res[f'dense {G}ch (same width)'])
                 mode = 'compile' if comp else 'eager'
@@ -201,7 +215,7 @@ def main():
                     flops = 6 * macs[name] / med
                     row = dict(fam=fam, G=G, L=L, M=G // L, px=px, bs=bs, dt=dt, fmt=FMT[fm], mode=mode, name=name, ts=ts,
                                ratio=med / dense, runs=runs, attempts=attempts, pflop=flops / pk[dt], pbw=(nbytes / med / pk['bw'] if not name.startswith('dense ') else None),
-                               picked=picked, C=C)
+                               picked=picked, tuned=tuned, C=C)
                     rows.append(row)
                     print(f'    {name:28s} {fmt_ms(ts):>18} ms  ×dense {row["ratio"]:.2f}  FLOP {100 * row["pflop"]:5.1f}%'
                           + (f'  BW {100 * row["pbw"]:5.1f}%' if row['pbw'] is not None else ''), flush=True)
@@ -219,7 +233,7 @@ def main():
 def child_target(args):
     "The target case, fp32 channels_last eager, in this process's allocator setting: print {candidate: median ms} as JSON"
     t = TARGET
-    cands, *_ = candidates(64, t[1], t[2], t[3], 'fp32', CL, 'cpu', ['shuffle', 'dense1x1', 'depthwise'])
+    cands, *_ = candidates(64, t[1], t[2], t[3], 'fp32', CL, 'cpu', ['reference', 'dense1x1', 'depthwise'])
     res, spread, attempts = measure(cands, args.runs, 'cpu')
     print(json.dumps({k: statistics.median(v) * 1e3 for k, v in res.items()}))
 
@@ -256,14 +270,16 @@ def write(out, args, pk, rows, wall, load0, load1, other=None):
               + ', '.join(f'{k} {v:.1f} ms ({v / d:.2f}×)' for k, v in other.items() if 'weights' not in k) + '.']
     L += ['', '## Grid', '',
           'One row per layer shape and setting; IGC columns are milliseconds (±spread) and ×dense same width in brackets. '
-          '"best" is the fastest IGC implementation of the row, "auto" what `auto_impl` picked.', '']
+          '"best" is the fastest of the row\'s implementations and baselines, "auto" what `auto_impl` picked, "tune" what a '
+          '`Tuner` picked after timing the implementations itself (its own, shorter measurement).', '']
     keys = []
     for r in rows:
         k = (r['fam'], r['G'], r['L'], r['px'], r['bs'], r['dt'], r['fmt'], r['mode'])
         if k not in keys: keys.append(k)
-    impl_cols = [n for n in IMPLS if any(r['name'] == n for r in rows)]
-    L += ['| layer | batch | dtype | format | mode | dense same width | dense same weights | ' + ' | '.join(impl_cols) + ' | best | auto | auto ÷ best | auto ×dense | auto %FLOP | auto %BW |',
-          '| --- | ---: | --- | --- | --- | ---: | ---: | ' + ' | '.join('---:' for _ in impl_cols) + ' | --- | --- | ---: | ---: | ---: | ---: |']
+    impl_cols = [n for n in [*IMPLS, *BASELINES] if any(r['name'] == n for r in rows)]
+    L += ['| layer | batch | dtype | format | mode | dense same width | dense same weights | ' + ' | '.join(f'{n} (baseline)' if n in BASELINES else n for n in impl_cols)
+          + ' | best | auto | auto ÷ best | auto ×dense | auto %FLOP | auto %BW | tune | tune ÷ best |',
+          '| --- | ---: | --- | --- | --- | ---: | ---: | ' + ' | '.join('---:' for _ in impl_cols) + ' | --- | --- | ---: | ---: | ---: | ---: | --- | ---: |']
     for k in keys:
         rs = {r['name']: r for r in rows if (r['fam'], r['G'], r['L'], r['px'], r['bs'], r['dt'], r['fmt'], r['mode']) == k}
         r0 = next(iter(rs.values()))
@@ -275,7 +291,9 @@ def write(out, args, pk, rows, wall, load0, load1, other=None):
         L.append(f'| {k[0]} G={k[1]} L={k[2]} M={k[1] // k[2]} {k[3]}px | {k[4]} | {k[5]} | {k[6]} | {k[7]} | {fmt_ms(dw["ts"])} | '
                  f'{fmt_ms(dp["ts"])} ({dp["C"]}ch) | ' + ' | '.join(cells) + f' | {best} | {r0["picked"] if au else "–"} | '
                  + (f'{statistics.median(au["ts"]) / statistics.median(rs[best]["ts"]):.2f} | {au["ratio"]:.2f} | '
-                    f'{100 * au["pflop"]:.1f} | {100 * au["pbw"]:.1f} |' if au else '– | – | – | – |'))
+                    f'{100 * au["pflop"]:.1f} | {100 * au["pbw"]:.1f} |' if au else '– | – | – | – |')
+                 + (f' {r0["tuned"]} | {statistics.median(rs[r0["tuned"]]["ts"]) / statistics.median(rs[best]["ts"]):.2f} |'
+                    if r0['tuned'] in rs else ' – | – |'))
     if not comp: L += ['', *targets(dev, rows), '', NOTES.get(dev, '')]
     L.append('')
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -283,7 +301,7 @@ def write(out, args, pk, rows, wall, load0, load1, other=None):
 
 
 def targets(dev, rows):
-    "The issue's layer targets, met or missed, from the target case's rows"
+    "The layer targets, met or missed, from the target case's rows"
     tgt = [r for r in rows if (r['fam'], r['G'], r['L'], r['px'], r['bs']) == TARGET + (64,)]
     def med(r): return statistics.median(r['ts'])
     def pick(dt, fmt, mode, pred):
@@ -301,7 +319,7 @@ def targets(dev, rows):
                     if not dense or not igc: continue
                     best = min(igc, key=med)
                     auto = next((r for r in igc if r['name'].startswith('auto')), None)
-                    ref = next(r for r in igc if r['name'] == 'shuffle')
+                    ref = next(r for r in igc if r['name'] == 'reference')
                     both = [r for r in tgt if r['dt'] == dt and r['mode'] == mode and r['name'].endswith('(same width)')]
                     fastest_dense = min(both, key=med)
                     shown = auto or best
@@ -310,7 +328,7 @@ def targets(dev, rows):
                              + (f'`auto` ({shown["picked"]}) ' if auto else f'fastest ({best["name"]}) ')
                              + f'{med(shown) * 1e3:.1f} ms = {med(shown) / med(dense[0]):.2f}× the dense conv '
                              f'({med(dense[0]) * 1e3:.1f} ms; {med(shown) / med(fastest_dense):.2f}× the faster dense format, '
-                             f'{fastest_dense["fmt"]}); the reference order (`shuffle`) {med(ref) / med(dense[0]):.2f}×'
+                             f'{fastest_dense["fmt"]}); the reference order {med(ref) / med(dense[0]):.2f}×'
                              + (f'; fastest implementation {best["name"]} {med(best) / med(dense[0]):.2f}×' if auto and best['name'] not in (auto['name'], auto['picked']) else ''))
         L += ['', '**GPU (bf16, channels_last): IGC layers ≥ 50% of the memory-bandwidth limit** — not measured: no GPU run was '
               'made (`python benchmarks/bench_layers.py --device cuda` measures it; the %BW column is the figure to read).']
@@ -324,34 +342,21 @@ def targets(dev, rows):
 
 NOTES = {'cpu': """## Reading
 
-- **Why the reference order is slow.** At the CIFAR shapes the IGC block has 5–10× fewer multiply-accumulates than the
-  dense convolution of its width, yet the reference order (`shuffle`) runs at about 2–11% of the compute peak and
-  1–4% of the copy bandwidth: it is bound by neither. Its time goes into kernels that are poor at 2 channels per group
-  (the grouped 3×3 primary: oneDNN has fast kernels for depthwise and for dense convolutions, not for 2-channel
-  groups, and in NCHW or bf16 it is slower still) and into the two shuffles, gathers of 2-element runs. The dense
-  convolution reaches 75–90% of the peak.
-- **What the fast forms change.** `depthwise` replaces the 2-channel grouped convolution by two depthwise
-  convolutions (fast kernels) plus a roll and an add, and the secondary + both shuffles by one dense 1×1 GEMM; at the
-  target shape it is the fastest form in both formats and dtypes. The dense 1×1 pays off while its extra
-  multiply-accumulates (G(1 − 1/M_s) per element) cost less than the two shuffle passes; the wide ImageNet layers keep
-  the grouped secondary, a large GEMM per group.
-- **Between runs.** On this shared 2-core machine a cell moves by up to ±15% from one run of the grid to the next,
-  and the depthwise forms at the largest activations (L100M2 at 56 px, 160 MB) by up to 2×: compare rows of one file,
-  and read "auto ÷ best" above 1 as a tie unless it exceeds about 1.2.
-- **NCHW.** The NCHW grouped kernels are the slowest; the depthwise form rescues the target layer in NCHW too, but the
-  narrow bf16 NCHW layers are fastest as the folded dense convolution (`dense`, the full k²G² cost), so IGC saves
-  nothing there in NCHW. Use channels_last (`model.to(memory_format=torch.channels_last)` and channels_last inputs;
-  `igc_learner(channels_last=True)`): every implementation keeps it end to end.
+- **Where the reference order's time goes.** Compare its %FLOP and %BW with the dense convolution's: at small channel
+  counts the literal order is bound by neither the compute peak nor the bandwidth, but by kernels that are poor at a
+  few channels per group (the grouped 3×3 primary) and by the two shuffles, gathers of short runs.
+- **What the other implementations change.** `depthwise` and `depthwise_shuffle` compute the primary as depthwise
+  convolutions of rolled inputs (fast kernels, one roll and add per extra channel of a group); `dense1x1` and
+  `depthwise` compute the secondary and both shuffles as one dense 1×1 GEMM, which pays while its extra
+  multiply-accumulates (G(1 − 1/M) per element) cost less than the two shuffle passes. The baselines show what no
+  implementation does: other shuffle kernels (`view`, `index`) and the fully folded dense convolution (`dense`).
+- **The rule on this machine.** "auto ÷ best" is how far `auto_impl`'s pick is from the fastest of the row here; the
+  rule's thresholds were read off one CPU, so on another this column says whether they still fit, and "tune" what a
+  `Tuner` would pick instead. Cells move from run to run on a shared machine (compare the ± spreads): read a ratio
+  within the spread as a tie.
 - **Memory.** With glibc's default thresholds every large freed block goes back to the system and the next step faults
-  it in again; `keep_freed_memory()` (used for every row above, and by `igc_learner` on a CPU) avoids that. The sentence
-  under the target table gives the same case without it.
-- **torch.compile** (target case only): no graph breaks, but on this CPU no implementation became faster than the
-  eager `depthwise` form; the compiled `depthwise` is markedly slower than the eager one. Inductor leaves the
-  convolutions to the same oneDNN kernels; we did not find out what its generated code for the rolls, adds and
-  weight reshapes loses. Eager is the recommended mode on the CPU.
-- **Hardware limits.** %BW stays below ~8% everywhere: on this CPU no IGC form is memory-bound; the remaining gap to the
-  roofline is kernel efficiency at small channel counts (the depthwise convolutions and the 1×1 GEMM of width 48
-  reach under 20% of the compute peak), not data movement.
+  it in again; `keep_freed_memory()` (used for every row above unless the header says otherwise, and by `igc_train` on
+  a CPU) avoids that. The sentence under the target table gives the target case without it.
 """}
 
 if __name__ == '__main__': main()

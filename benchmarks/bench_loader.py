@@ -17,7 +17,8 @@ import fastai
 from fastai.vision.all import (DataBlock, ImageBlock, CategoryBlock, PILImage, CropPad, RandomCrop, FlipItem,
                                Normalize, IndexSplitter, ImageDataLoaders)
 from common import MINI, REPO, hardware
-from igc_fast.data import load_cifar10, load_digits32, tensor_dls, DATASET_STATS
+from igc_fast.datasets import load_cifar10, load_digits32, DATASET_STATS
+from igc_fast.data import tensor_dls
 
 
 def time_epochs(dl, runs):

@@ -4,8 +4,8 @@ d38 L24M2 against `resnet` d20 C16 (CIFAR, 32×32), and `igc_resnet18_l16m16` / 
 ResNet-18 (torchvision's `resnet18` and this package's `resnet18_c64`, ImageNet layout).
 
 A training step is forward, cross-entropy, backward and an SGD step (Nesterov momentum 0.9, weight decay 1e-4) on
-random data held on the device. Settings per network: the IGC layers' reference implementation (`'shuffle'`) in NCHW
-fp32 — the package before `igc_fast.fast` — then `'auto'` in NCHW and in channels_last fp32, and channels_last under
+random data held on the device. Settings per network: the IGC layers' reference implementation (`'reference'`, the
+literal order) in NCHW fp32, then `'auto'` in NCHW and in channels_last fp32, and channels_last under
 bf16 autocast (fp16 autocast with a GradScaler too on CUDA). Each setting runs in a fresh process: warm-up steps, then
 `--runs` timed chunks of `--steps` steps; we report the median images/s over chunks and the spread. Peak memory: on
 CUDA `torch.cuda.max_memory_allocated` over the timed steps; on the CPU the growth of the process's peak resident set
@@ -24,9 +24,9 @@ from pathlib import Path
 import torch
 from common import REPO, code_state, hardware, least_spread, sync
 
-CIFAR = [('resnet_igc', 'IGC-L24M2 resnet_igc d20', dict(depth=20, primary_partition=24, secondary_partition=2)),
-         ('plain_igc', 'IGC-L24M2 plain_igc d38', dict(depth=38, primary_partition=24, secondary_partition=2)),
-         ('resnet', 'ResNet-20 C16 (resnet d20)', dict(depth=20, primary_partition=16, secondary_partition=1))]
+CIFAR = [('resnet_igc', 'IGC-L24M2 resnet_igc d20', dict(depth=20, L=24, M=2)),
+         ('plain_igc', 'IGC-L24M2 plain_igc d38', dict(depth=38, L=24, M=2)),
+         ('resnet', 'ResNet-20 C16 (resnet d20)', dict(depth=20, C=16))]
 IMAGENET = [('igc_resnet18_l16m16', 'IGC-L16M16 ResNet-18', {}), ('igc_resnet18_l100m2', 'IGC-L100M2 ResNet-18', {}),
             ('torchvision.resnet18', 'ResNet-18 (torchvision)', {}), ('resnet18_c64', 'ResNet-18 C64 (igc_fast)', {})]
 
@@ -34,7 +34,7 @@ IMAGENET = [('igc_resnet18_l16m16', 'IGC-L16M16 ResNet-18', {}), ('igc_resnet18_
 def settings(device, is_igc, compile_):
     "(impl, channels_last, precision, compile) settings per network"
     prec = ('bf16', 'fp16') if device == 'cuda' else ('bf16',)
-    s = ([('shuffle', False, 'fp32', False)] if is_igc else []) + [('auto', False, 'fp32', False), ('auto', True, 'fp32', False)]
+    s = ([('reference', False, 'fp32', False)] if is_igc else []) + [('auto', False, 'fp32', False), ('auto', True, 'fp32', False)]
     s += [('auto', True, p, False) for p in prec]
     if compile_: s.append(('auto', True, prec[0] if device == 'cuda' else 'fp32', True))
     return s

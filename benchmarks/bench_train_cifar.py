@@ -15,23 +15,23 @@ channels_last off (pass --precision / --channels-last to change either).
 Usage: python benchmarks/bench_train_cifar.py [--budget 150] [--device cpu|cuda] [--precision fp32,bf16,fp16]
                                               [--channels-last off|on|both] [--epochs N] [--out FILE]
 """
-import argparse, os, platform, resource, shlex, statistics, sys, time, warnings
+import argparse, os, platform, resource, shlex, statistics, sys, time
 from pathlib import Path
 
 import torch
-with warnings.catch_warnings():  # fastai 2.8.7 uses torch.jit.script at import
-    warnings.simplefilter('ignore', FutureWarning)
-    import fastai
-    from fastai.basics import Callback, DataLoaders, set_seed
-    from fastai.torch_core import find_bs
-    from igc_fast.data import tensor_dls, load_cifar10, MissingDataError, CorruptDataError
-    from igc_fast.models import get_model
-    from igc_fast.learner import igc_learner
-    from igc_fast.complexity import count_macs
+from igc_fast.datasets import load_cifar10, MissingDataError, CorruptDataError
+from igc_fast.data import tensor_dls
+from igc_fast.fast import keep_freed_memory
+from igc_fast.models import get_model
+from igc_fast.learner import igc_learner
+from igc_fast.complexity import count_macs
+import fastai
+from fastai.basics import Callback, DataLoaders, set_seed
+from fastai.torch_core import find_bs
 from common import MINI, REPO, code_state, hardware, sync
 
-NETS = [('resnet_igc', 'IGC-L24M2', dict(depth=20, primary_partition=24, secondary_partition=2)),
-        ('resnet', 'ResNet-20 C16', dict(depth=20, primary_partition=16, secondary_partition=1))]
+NETS = [('resnet_igc', 'IGC-L24M2', dict(depth=20, L=24, M=2)),
+        ('resnet', 'ResNet-20 C16', dict(depth=20, C=16))]
 
 
 class OtherLoad:
@@ -133,6 +133,7 @@ def main():
     if bad: ap.error(f'--precision: unknown {bad}; choose from fp32, bf16, fp16')
     cl = {'off': [False], 'on': [True], 'both': [False, True]}[args.channels_last or ('both' if gpu else 'off')]
     if args.threads: torch.set_num_threads(args.threads)
+    if dev.type == 'cpu': keep_freed_memory()   # as igc_train does on a CPU
     out = Path(args.out or REPO/'benchmarks'/'results'/f'train_cifar10_mini_{dev.type}.md')
 
     try: arrays = load_cifar10(args.data)

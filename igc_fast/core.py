@@ -4,12 +4,11 @@
 
 # %% auto #0
 __all__ = ['shuffle_index', 'channel_shuffle', 'group_to_dense', 'permutation_matrix', 'four_branches', 'cross_summation_igc',
-           'igc_forward', 'igc_mixing_matrix', 'igc_dense_weight', 'rel_error', 'igc_path_counts', 'igc_params',
-           'igc_width', 'igc_max_width', 'find_reference']
+           'igc_forward', 'igc_mixing_matrix', 'igc_dense_weight', 'igc_path_counts', 'igc_params', 'igc_width',
+           'igc_max_width']
 
 # %% ../nbs/00_core.ipynb #97a638e0
 import math
-from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -20,10 +19,11 @@ def _check_groups(C: int, groups: int):
     if C % groups: raise ValueError(f"{C} channels are not divisible by groups={groups}: choose groups among the divisors of {C}")
 
 def shuffle_index(C: int, groups: int) -> Tensor:
-    "Source channel of each output channel of `channel_shuffle` with `groups` (= the original `Reorder(branch_factor=groups)`)"
+    "Source channel of each output channel of the original `Reorder(branch_factor=groups)` on `C` channels"
     _check_groups(C, groups)
     return torch.arange(C).view(groups, C // groups).t().reshape(-1)
 
+# %% ../nbs/00_core.ipynb #4f1c0a2e
 def channel_shuffle(x: Tensor, groups: int) -> Tensor:
     "Permute the channels of `x` (N,C,...) so that `out[:, j*groups+i] = x[:, i*(C//groups)+j]`"
     _check_groups(x.shape[1], groups)
@@ -40,6 +40,7 @@ def group_to_dense(w: Tensor, groups: int) -> Tensor:
     for g in range(groups): out[g*cog:(g+1)*cog, g*cig:(g+1)*cig] = w[g*cog:(g+1)*cog]
     return out
 
+# %% ../nbs/00_core.ipynb #5b7e0d11
 def permutation_matrix(idx: Tensor, dtype=torch.float64) -> Tensor:
     "Matrix $P$ with $P v = v[idx]$"
     return torch.eye(len(idx), dtype=dtype)[idx]
@@ -63,37 +64,33 @@ def cross_summation_igc(x: Tensor, w: Tensor, K: int = 2, **conv_kw) -> Tensor:
     return channel_shuffle(F.conv2d(z, wd, groups=O), O)
 
 # %% ../nbs/00_core.ipynb #1494af06
-def igc_forward(x: Tensor, wp: Tensor, wd: Tensor, L: int, Ms: int, stride: int = 1, padding: int = 1) -> Tensor:
-    "IGC block (spec §1): conv k×k (L groups) → Reorder(L) → conv 1×1 (Ms groups) → Reorder(Ms)"
+def igc_forward(x: Tensor, wp: Tensor, wd: Tensor, L: int, M: int, stride: int = 1, padding: int = 1) -> Tensor:
+    "IGC block (paper Eq. 3, the original `get_igc`): conv k×k (L groups) → Reorder(L) → conv 1×1 (M groups) → Reorder(M)"
     x = channel_shuffle(F.conv2d(x, wp, None, stride, padding, 1, L), L)
-    return channel_shuffle(F.conv2d(x, wd, None, 1, 0, 1, Ms), Ms)
+    return channel_shuffle(F.conv2d(x, wd, None, 1, 0, 1, M), M)
 
-def igc_mixing_matrix(wd: Tensor, L: int, Ms: int) -> Tensor:
-    "A = P_Ms · W^d · P_L: the dense 1×1 map from primary outputs to block outputs"
+# %% ../nbs/00_core.ipynb #2c7d55a9
+def igc_mixing_matrix(wd: Tensor, L: int, M: int) -> Tensor:
+    "A = P_M · W^d · P_L: the dense 1×1 map from primary outputs to block outputs"
     G = wd.shape[0]
-    Pl, Pm = (permutation_matrix(shuffle_index(G, g), wd.dtype).to(wd.device) for g in (L, Ms))
-    return Pm @ group_to_dense(wd, Ms).flatten(1) @ Pl
+    Pl, Pm = (permutation_matrix(shuffle_index(G, g), wd.dtype).to(wd.device) for g in (L, M))
+    return Pm @ group_to_dense(wd, M).flatten(1) @ Pl
 
-def igc_dense_weight(wp: Tensor, wd: Tensor, L: int, Ms: int) -> Tensor:
+def igc_dense_weight(wp: Tensor, wd: Tensor, L: int, M: int) -> Tensor:
     "Dense k×k kernel of the regular convolution equal to the IGC block (wp, wd)"
-    return torch.einsum('oc,cikl->oikl', igc_mixing_matrix(wd, L, Ms), group_to_dense(wp, L))
-
-# %% ../nbs/00_core.ipynb #11c6fc59
-def rel_error(a: Tensor, b: Tensor) -> float:
-    "‖a − b‖ / ‖b‖: the relative error of `a` against the reference `b`"
-    return ((a - b).norm() / b.norm()).item()
+    return torch.einsum('oc,cikl->oikl', igc_mixing_matrix(wd, L, M), group_to_dense(wp, L))
 
 # %% ../nbs/00_core.ipynb #597484ba
-def igc_path_counts(ni: int, nf: int, L: int, Ms: int = None) -> Tensor:
+def igc_path_counts(ni: int, nf: int, L: int, M: int = None) -> Tensor:
     "(nf, ni) matrix of the number of paths from each input to each output channel of an IGC block"
-    Ms = nf // L if Ms is None else Ms
+    M = nf // L if M is None else M
     wp = torch.ones(nf, ni // L, 1, 1, dtype=torch.float64)
-    wd = torch.ones(nf, nf // Ms, 1, 1, dtype=torch.float64)
-    return igc_dense_weight(wp, wd, L, Ms)[..., 0, 0].round().long()
+    wd = torch.ones(nf, nf // M, 1, 1, dtype=torch.float64)
+    return igc_dense_weight(wp, wd, L, M)[..., 0, 0].round().long()
 
 # %% ../nbs/00_core.ipynb #1fdea3cb
 def igc_params(L: int, M: int, S: int = 9) -> int:
-    "Parameters of one IGC block of width G=L·M: T = L·M²·S + M·L² (spec §1)"
+    "Parameters of one IGC block of width G=L·M: T = L·M²·S + M·L²"
     return L * M * M * S + M * L * L
 
 def igc_width(T: float, L: float, S: int = 9) -> float:
@@ -104,8 +101,3 @@ def igc_max_width(T: float, S: int = 9) -> tuple:
     "Largest width at budget T and the L=M·S that reaches it: (G, L)"
     G = (T * T / (4 * S)) ** (1 / 3)
     return G, math.sqrt(G * S)
-
-# %% ../nbs/00_core.ipynb #1b4eece7
-def find_reference(rel: str = 'shared/spec/reference_counts.json') -> Path:
-    "`rel` under the working directory or the nearest parent that has it, else None"
-    return next((p / rel for p in [Path.cwd(), *Path.cwd().resolve().parents] if (p / rel).exists()), None)
