@@ -1,7 +1,7 @@
 """Run the notebooks as nbdev_test does (execnb, skipping cells flagged `slow`/`cuda` unless asked for) and check their
 outputs: a notebook fails on an error, and on a warning or any other stderr text in its outputs, which would show in
 the rendered notebook. Closes with a line counting notebook results. Usage: nbtest.py [--flags slow cuda] [notebooks]"""
-import sys, os, time, traceback
+import sys, os, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['CKPT_KEYS', 'FORMAT', 'LEGACY_IMPLS', 'KEY_RENAMES', 'atomic_write', 'rng_state', 'set_rng_state', 'CheckpointError',
            'plain', 'checkpoint_path', 'saved_epochs', 'save_checkpoint', 'CheckpointReadError', 'upgrade_checkpoint',
-           'load_checkpoint', 'CheckpointCB', 'ResumeCB', 'NonFiniteLossError', 'NonFiniteGuard']
+           'read_checkpoint', 'CheckpointCB', 'ResumeCB', 'NonFiniteLossError', 'NonFiniteGuard']
 
 # %% ../nbs/09_checkpoint.ipynb #1a718293
 def atomic_write(path, write) -> Path:
@@ -114,7 +114,7 @@ def upgrade_checkpoint(ck: dict) -> dict:
     return ck
 
 # %% ../nbs/09_checkpoint.ipynb #8c2e9f43
-def load_checkpoint(path) -> dict:
+def read_checkpoint(path) -> dict:
     "Read a checkpoint of `save_checkpoint` (any version) onto the CPU with `weights_only=True`; `CheckpointReadError` when it cannot be used"
     path = Path(path)
     if not path.is_file():
@@ -136,8 +136,8 @@ def load_checkpoint(path) -> dict:
 # %% ../nbs/09_checkpoint.ipynb #0e4a0165
 @patch
 def load_checkpoint(self: Learner, path) -> dict:
-    "Load the checkpoint file `path` (or one read by `load_checkpoint`) into this learner's model and optimizer; return it"
-    ck, path = (path, 'the checkpoint') if isinstance(path, dict) else (load_checkpoint(path), path)
+    "Load the checkpoint file `path` (or one `read_checkpoint` read) into this learner's model and optimizer; return it"
+    ck, path = (path, 'the checkpoint') if isinstance(path, dict) else (read_checkpoint(path), path)
     try:
         self.model.load_state_dict(ck['model'])
         self.create_opt()

@@ -15,7 +15,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import pandas as pd
 from .core import igc_params
 from .fast import use_impl
-from .models import MODELS, RELEASED, get_model, model_kwargs, plain_blocks, resnet_blocks
+from .models import MODELS, get_model, model_kwargs, plain_blocks, resnet_blocks
 
 # %% ../nbs/04_complexity.ipynb #e459bb5f
 def count_params(model: nn.Module) -> dict:

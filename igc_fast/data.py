@@ -5,7 +5,7 @@
 # %% ../nbs/06_data.ipynb #8a5b3c44
 from __future__ import annotations
 import random
-from .datasets import DATASET_STATS, ImageArrays, image_stats, load_dataset, load_digits32
+from .datasets import DATASET_STATS, ImageArrays, image_stats, load_dataset
 import numpy as np
 import torch
 from fastcore.foundation import L
@@ -102,7 +102,7 @@ class _Showable:
         "The first `max_n` items of batch `b` as (`TensorImage`, `Category`…) tuples"
         return self._samples(self.decode(b), max_n)
     def _pre_show_batch(self, b, max_n=9):
-        import fastai.vision.learner  # registers fastai's image versions of show_batch, show_results, plot_top_losses
+        import fastai.vision.learner  # noqa: F401 (it registers fastai's image versions of show_batch, show_results, plot_top_losses)
         d = self.decode(b)
         return d[0], (d[1] if len(d) > 1 else None), self._samples(d, max_n)
     def show_batch(self, b=None, max_n=9, ctxs=None, show=True, **kwargs):

@@ -45,6 +45,7 @@ def init_distributed(device='cpu', timeout_s: float = 1800) -> str:
     dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s), **({'device_id': dev} if dev.type == 'cuda' else {}))
     return backend
 
+# %% ../nbs/11_distributed.ipynb #1c4d6e82
 def is_distributed() -> bool:
     "Whether this process belongs to a process group of several ranks"
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
@@ -69,6 +70,7 @@ def shutdown():
     "Leave the process group, if this process joined one"
     if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
+# %% ../nbs/11_distributed.ipynb #3e6f80a4
 def _comm_device() -> torch.device:
     "Where collective tensors must live: the current CUDA device for NCCL, else the CPU"
     return torch.device('cuda', torch.cuda.current_device()) if dist.get_backend() == 'nccl' else torch.device('cpu')
@@ -99,6 +101,7 @@ def _check_global_bs(bs: int, world_size: int):
         raise ValueError(f"the global batch size {bs} is not divisible by the {world_size} processes: "
                          f"use a multiple of {world_size}, e.g. {bs // world_size * world_size or world_size}")
 
+# %% ../nbs/11_distributed.ipynb #4f7091b5
 class _Local:
     "A loader whose batches' metrics stay on this rank (fastai's `to_detach` would all-gather every batch's, which hangs when ranks have different numbers of batches)"
     def to_detach(self, b, cpu=True, gather=True): return to_detach(b, cpu, gather=False)
@@ -106,6 +109,7 @@ class _Local:
 class _LocalTensorLoader(_Local, TensorLoader): pass
 class _LocalFolderLoader(_Local, FolderLoader): pass
 
+# %% ../nbs/11_distributed.ipynb #5a81a2c6
 class ShardedTensorLoader(_Local, TensorLoader):
     "`TensorLoader` yielding the `rank`-th of `world_size` contiguous parts of every batch, drawn as the whole batch would be"
     def __init__(self, dataset=None, rank: int = 0, world_size: int = 1, **kwargs):
@@ -122,6 +126,7 @@ class ShardedTensorLoader(_Local, TensorLoader):
         lo, hi = shard_range(len(idx), self.rank, self.world_size)
         return super().make_batch(idx[lo:hi], oy[lo:hi], ox[lo:hi], flip[lo:hi])
 
+# %% ../nbs/11_distributed.ipynb #7ca3c4e8
 class ShardedFolderLoader(_Local, FolderLoader):
     "`FolderLoader` over the `rank`-th part of each global batch of `global_bs` items (fastai's shuffle is seeded alike on every rank)"
     def __init__(self, dataset=None, rank: int = 0, world_size: int = 1, global_bs: int = None, **kwargs):
@@ -139,6 +144,7 @@ class ShardedFolderLoader(_Local, FolderLoader):
         lo, hi = shard_range(B, self.rank, self.world_size)
         return [i for j in range(0, len(idxs) // B * B, B) for i in idxs[j + lo:j + hi]]
 
+# %% ../nbs/11_distributed.ipynb #9ec5e60a
 def _valid_part(dl, rank: int, world_size: int):
     "Loader over the rank's contiguous part of a validation loader's items, batch size divided by the processes"
     lo, hi = shard_range(len(dl.dataset), rank, world_size)

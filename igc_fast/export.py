@@ -9,7 +9,6 @@ import torch
 from torch import nn
 from torch.export import Dim, ExportedProgram
 from .fast import use_impl
-from .models import MODELS, RELEASED, get_model
 
 # %% auto #0
 __all__ = ['example_input', 'export_program', 'export_onnx']

@@ -8,12 +8,12 @@ __all__ = ['PRIMARY', 'MIX', 'IMPLS', 'RULES', 'TUNER', 'primary_grouped', 'prim
            'use_impl', 'resolve_impl', 'keep_freed_memory']
 
 # %% ../nbs/02_fast.ipynb #6e57b534
-import contextlib, json, math, os, platform, time
+import contextlib, json, platform, time
 from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from .core import _check_groups, channel_shuffle, shuffle_index
+from .core import channel_shuffle
 
 # %% ../nbs/02_fast.ipynb #4d2e8b10
 def primary_grouped(x: Tensor, wp: Tensor, L: int, stride: int = 1, padding: int = 1) -> Tensor:

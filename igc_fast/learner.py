@@ -12,7 +12,7 @@ from .models import get_model, igc_splitter
 import numpy as np
 import torch
 from torch import nn
-from fastai.basics import Learner, Callback, CrossEntropyLossFlat, accuracy, trainable_params, params
+from fastai.basics import Learner, Callback, CrossEntropyLossFlat, accuracy, trainable_params
 from fastai.callback.schedule import ParamScheduler
 from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.metrics import top_k_accuracy
