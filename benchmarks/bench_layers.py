@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from common import REPO, ROOT_ENV, code_state, hardware, least_spread, sync
 from igc_fast.core import igc_params
 from igc_fast.fast import IMPLS, Tuner, auto_impl, igc_apply, keep_freed_memory
+from igc_fast.layers import IGC
 from baselines import BASELINES, check as check_baselines
 
 DT = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
@@ -124,16 +125,12 @@ def candidates(N, G, L, px, dtype, fmt, device, impls, compile_=False):
         cands[f'auto → {picked}'] = step(lambda x, wp, wd: igc_apply(x, wp, wd, L, M, impl=picked), (x, wp, wd), gy)
         macs[f'auto → {picked}'] = igc_macs
     act_bytes = (3 + 2) * N * G * px * px * x.element_size()   # x and y have the same size here
-    tuned = None if compile_ else Tuner().choose(x, _Layer(G, L, M, wp, wd))
+    tuned = None
+    if not compile_:
+        layer = IGC(G, G, L=L, M=M).to(device, DT[dtype])
+        with torch.no_grad(): layer.primary.weight.copy_(wp); layer.secondary.weight.copy_(wd)
+        tuned = Tuner().choose(x, layer)
     return cands, macs, act_bytes, picked, C, tuned
-
-
-class _Layer:
-    "What a `Tuner` reads of an IGC layer, over the benchmark's own weights"
-    def __init__(self, G, L, M, wp, wd):
-        self.ni = self.nf = G; self.L, self.M, self.ks, self.stride = L, M, 3, 1
-        self.primary, self.secondary = torch.nn.Module(), torch.nn.Module()
-        self.primary.weight, self.secondary.weight = wp, wd
 
 
 def grid(device, kind, runs):

@@ -360,4 +360,5 @@ d = { 'settings': { 'branch': 'main',
                                      'igc_fast.test_utils.fake_svhn': ('test_utils.html#fake_svhn', 'igc_fast/test_utils.py'),
                                      'igc_fast.test_utils.reference_counts': ('test_utils.html#reference_counts', 'igc_fast/test_utils.py'),
                                      'igc_fast.test_utils.rel_error': ('test_utils.html#rel_error', 'igc_fast/test_utils.py'),
+                                     'igc_fast.test_utils.same_state': ('test_utils.html#same_state', 'igc_fast/test_utils.py'),
                                      'igc_fast.test_utils.watch_modules': ('test_utils.html#watch_modules', 'igc_fast/test_utils.py')}}}
