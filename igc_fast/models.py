@@ -93,10 +93,6 @@ def resnet_blocks(depth: int) -> tuple:
     "Blocks per stage of `resnet` / `resnet_igc`: n = (d−2)/6 each, for d = 6n+2"
     return _uniform_blocks('resnet', depth, 2, '8, 14, 20, 26, 32, 38, 44, 56, 110, …')
 
-def _check_d18(name: str, depth: int):
-    if depth != 18:
-        raise ValueError(f"{name} depth must be 18 (the original defines only ResNet-18: 2, 2, 2, 2 blocks), got {depth!r}")
-
 # %% ../nbs/03_models.ipynb #d9aa0960
 def cifar_net(depth: int, C: int, num_classes: int = 10, L: int = None, residual: bool = False) -> IGCNet:
     "CIFAR/SVHN net: stem conv3×3 → stages of widths C, 2C, 4C (IGC layers when `L` is given) → pool → FC"
@@ -129,6 +125,7 @@ def imagenet_net(stem: int, widths: tuple, Ls: tuple = (None,) * 4, num_classes:
 
 # %% ../nbs/03_models.ipynb #cff81a74
 MODELS, PARTITIONS = {}, {}
+_FLAGS = ('primary_partition', 'secondary_partition')   # the original command line's two partition flags
 
 def register(partitions):
     "Decorator putting a constructor in `MODELS`; `partitions(primary_partition, secondary_partition)` gives its arguments for the original flags"
@@ -198,7 +195,7 @@ RELEASED = {}
 
 def released(name: str, base: str, partitions: tuple, definition: str):
     "Constructor of the released model `name`: `MODELS[base]` at the original flags `partitions`, registered in `MODELS`"
-    flags = dict(zip(('primary_partition', 'secondary_partition'), partitions))
+    flags = dict(zip(_FLAGS, partitions))
     own = PARTITIONS[base](*partitions)
     def build(num_classes=1000, depth=18, init=True, **kw) -> IGCNet:
         for k, v in kw.items():
@@ -208,9 +205,7 @@ def released(name: str, base: str, partitions: tuple, definition: str):
         return MODELS[base](num_classes, depth, init=init, **own)
     build.__name__ = build.__qualname__ = name
     build.__doc__ = f"Released {definition} (ImageNet): `{base}` with " + ', '.join(f'{k}={v}' for k, v in own.items())
-    RELEASED[name] = (base, partitions, definition)
-    MODELS[name], PARTITIONS[name] = build, lambda primary_partition=partitions[0], secondary_partition=partitions[1]: dict(
-        primary_partition=primary_partition, secondary_partition=secondary_partition)
+    RELEASED[name], MODELS[name] = (base, partitions, definition), build
     return build
 
 resnet18_c64        = released('resnet18_c64',        'resnet_imgnet_d18',      (64, 1),   'ResNet18-w64')
@@ -220,8 +215,6 @@ igc_resnet18_l16m16 = released('igc_resnet18_l16m16', 'igc_resnet18',           
 igc_resnet18_l100m2 = released('igc_resnet18_l100m2', 'resnet_igc_imgnet_d18',  (100, 1),  'IGC-L100M2')
 
 # %% ../nbs/03_models.ipynb #790aaf91
-_FLAGS = ('primary_partition', 'secondary_partition')
-
 def model_kwargs(name: str, **kwargs) -> dict:
     "`kwargs` for `MODELS[name]`, with the original flags `primary_partition`, `secondary_partition` turned into its own arguments"
     if name not in MODELS: raise ValueError(f"unknown network {name!r}; valid names: {', '.join(MODELS)}")
@@ -240,5 +233,6 @@ def get_model(name: str, **kwargs) -> IGCNet:
 def original_args(name: str) -> dict:
     "The original `--depth`, `--primary-partition` and `--secondary-partition` defaults of network `name`"
     if name not in MODELS: raise ValueError(f"unknown network {name!r}; valid names: {', '.join(MODELS)}")
+    if name in RELEASED: return dict(depth=18, **dict(zip(_FLAGS, RELEASED[name][1])))
     flags = {k: p.default for k, p in inspect.signature(PARTITIONS[name]).parameters.items()}
     return dict(depth=inspect.signature(MODELS[name]).parameters['depth'].default, **flags)
