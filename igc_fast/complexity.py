@@ -119,6 +119,7 @@ def _imagenet_layers(stem: int, widths: tuple, Ls: tuple) -> list:
             ni = nf
     return lay
 
+# %% ../nbs/04_complexity.ipynb #7f8091a2
 def closed_form_counts(name: str, **kwargs) -> dict:
     "Parameters and MACs of network `name` (a general constructor) from its definition, without building it"
     a = inspect.signature(MODELS[name]).bind(**model_kwargs(name, **kwargs)); a.apply_defaults()
