@@ -299,8 +299,8 @@ def _build_model(c: dict, n_classes: int):
     with _fix(_NET_FIX):
         m = get_model(c['network'], num_classes=n_classes, depth=c['depth'], primary_partition=c['primary_partition'],
                       secondary_partition=c['secondary_partition'])
-    for l in m.modules():
-        if isinstance(l, IGC): l.impl = c['impl']   # --impl: this network's layers, not the process-wide default
+    for l in m.modules():   # --impl: this network's layers; 'auto' stays None, which use_impl (export_program) can still set
+        if isinstance(l, IGC): l.impl = None if c['impl'] == 'auto' else c['impl']
     return m
 
 def _build_dls(c: dict, device: str):
