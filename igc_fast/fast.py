@@ -151,6 +151,7 @@ class Tuner:
 
     def measure(self, x: Tensor, layer) -> dict:
         "Median seconds of one forward (and backward, when gradients are on) of each implementation on a copy of `x`"
+        distinct = {forms(i, layer.ni, layer.nf): i for i in reversed(self.impls)}   # a widening layer runs fewer pairs
         train = torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
         wp, wd = layer.primary.weight.detach(), layer.secondary.weight.detach()
         ins = [t.detach().requires_grad_(train) for t in (x, wp, wd)]
@@ -158,7 +159,7 @@ class Tuner:
             y = igc_apply(ins[0], ins[1], ins[2], layer.L, layer.M, layer.stride, layer.ks // 2, impl)
             if train: torch.autograd.grad(y, ins, torch.ones_like(y))
         with torch.enable_grad() if train else contextlib.nullcontext():
-            return {impl: _timed(lambda: run(impl), x.device, self.reps) for impl in self.impls}
+            return {impl: _timed(lambda: run(impl), x.device, self.reps) for impl in self.impls if impl in distinct.values()}
 
     def save(self, path) -> Path:
         "Write the choices and times to the JSON file `path`, with the machine they were measured on"
@@ -180,7 +181,7 @@ class Tuner:
         return t
 
 # %% ../nbs/02_fast.ipynb #67cf71be
-TUNER = Tuner()   # the tuner of impl='tune': it records choices, it changes no result
+TUNER = Tuner()   # the tuner of impl='tune': the choices it records are read by nothing else
 _CHOICE = ['auto']  # the choice of layers built with impl=None; only `use_impl` changes it, for its block
 
 def check_impl(impl):
