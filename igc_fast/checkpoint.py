@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_checkpoint.ipynb #8d4e5f60
 from __future__ import annotations
-import contextlib, os, random, re, tempfile
+import contextlib, hashlib, os, random, re, tempfile
 from pathlib import Path
 from .distributed import is_distributed, is_main, all_sum
 import numpy as np
@@ -14,8 +14,9 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['CKPT_KEYS', 'FORMAT', 'LEGACY_IMPLS', 'KEY_RENAMES', 'atomic_write', 'rng_state', 'set_rng_state', 'CheckpointError',
-           'plain', 'checkpoint_path', 'saved_epochs', 'save_checkpoint', 'CheckpointReadError', 'upgrade_checkpoint',
-           'read_checkpoint', 'CheckpointCB', 'ResumeCB', 'NonFiniteLossError', 'NonFiniteGuard']
+           'plain', 'checkpoint_path', 'saved_epochs', 'state_digest', 'save_checkpoint', 'remove_stale_temporaries',
+           'CheckpointReadError', 'upgrade_checkpoint', 'read_checkpoint', 'CheckpointCB', 'ResumeCB',
+           'NonFiniteLossError', 'NonFiniteGuard']
 
 # %% ../nbs/09_checkpoint.ipynb #1a718293
 def atomic_write(path, write) -> Path:
@@ -84,14 +85,31 @@ def saved_epochs(prefix) -> list:
     found = sorted(prefix.parent.glob(f'{prefix.name}-[0-9][0-9][0-9][0-9].pth')) if prefix.parent.is_dir() else []
     return [int(f.stem[-4:]) for f in found]
 
+def state_digest(state: dict) -> str:
+    "SHA-256 of a state dict: every tensor's name, dtype, shape and bytes, in name order"
+    h = hashlib.sha256()
+    for k in sorted(state):
+        t = state[k].detach().cpu().contiguous()
+        h.update(f'{k}|{t.dtype}|{tuple(t.shape)}|'.encode()); h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
 def save_checkpoint(learn: Learner, path, epoch: int, config: dict = None) -> Path:
-    "Atomically write `learn`'s model, optimizer, random and grad-scaler states after `epoch` epochs, with `config`"
-    scaler = getattr(learn, 'scaler', None)
-    state = plain(dict(format=FORMAT, epoch=int(epoch), model=learn.model.state_dict(), opt=learn.opt.state_dict(),
+    "Atomically write `learn`'s model, optimizer, random, grad-scaler and smoothed-loss states after `epoch` epochs, with `config`"
+    scaler, model = getattr(learn, 'scaler', None), learn.model.state_dict()
+    sl = getattr(getattr(learn, 'recorder', None), 'smooth_loss', None)
+    state = plain(dict(format=FORMAT, epoch=int(epoch), model=model, digest=state_digest(model), opt=learn.opt.state_dict(),
                        rng=rng_state(), scaler=scaler.state_dict() if scaler is not None and scaler.is_enabled() else None,
+                       smooth_loss=None if sl is None else [torch.as_tensor(sl.val).detach().cpu().as_subclass(torch.Tensor).clone(), int(sl.count)],
                        config=dict(config or {})))
     try: return atomic_write(path, lambda f: torch.save(state, f))
     except OSError as e: raise CheckpointError(path, e) from e
+
+# %% ../nbs/09_checkpoint.ipynb #8f90a1b2
+def remove_stale_temporaries(folder) -> list:
+    "Delete the temporary files `atomic_write` left in `folder` when its process was killed; return them"
+    stale = sorted(Path(folder).glob('.*.tmp')) if Path(folder).is_dir() else []
+    for f in stale: f.unlink(missing_ok=True)
+    return stale
 
 # %% ../nbs/09_checkpoint.ipynb #7b1d8e32
 class CheckpointReadError(ValueError):
@@ -131,6 +149,9 @@ def read_checkpoint(path) -> dict:
         raise CheckpointReadError(f"checkpoint {path} is unreadable ({type(e).__name__}: {e})", "delete it and resume from an earlier epoch") from None
     missing = sorted(set(CKPT_KEYS) - set(ck)) if isinstance(ck, dict) else sorted(CKPT_KEYS)
     if missing: raise CheckpointReadError(f"{path} is not an igc_fast checkpoint (it lacks {missing})", "give a checkpoint written by igc_fast")
+    if ck.get('format', 1) >= 2 and ck.get('digest') != state_digest(ck['model']):
+        raise CheckpointReadError(f"checkpoint {path} is damaged: its weights do not match the digest written with them",
+                                  "resume from another checkpoint of the run")
     return upgrade_checkpoint(ck)
 
 # %% ../nbs/09_checkpoint.ipynb #0e4a0165
@@ -176,6 +197,8 @@ class ResumeCB(_SeedEpochs):
         set_rng_state(self.ck['rng'])
         scaler = getattr(self.learn, 'scaler', None)
         if self.ck['scaler'] is not None and scaler is not None and scaler.is_enabled(): scaler.load_state_dict(self.ck['scaler'])
+        if self.ck.get('smooth_loss') is not None:   # after the Recorder (50) has reset it
+            self.recorder.smooth_loss.val, self.recorder.smooth_loss.count = self.ck['smooth_loss'][0].clone(), self.ck['smooth_loss'][1]
     def before_epoch(self):
         if self.epoch < self.ck['epoch']: raise CancelEpochException()
 

@@ -306,7 +306,7 @@ def _build_model(c: dict, n_classes: int):
 def _build_dls(c: dict, device: str):
     kw = dict(bs=c['batch_size'], val_bs=c['test_batch_size'], device=device, aug_type=c['aug_type'],
               memory_format=torch.channels_last if c['channels_last'] else torch.contiguous_format)
-    with _fix(f"check --data-dir {c['data_dir']} and --dataset {c['dataset']}", (ValueError, MissingDataError, CorruptDataError, NotADirectoryError)):
+    with _fix(f"check --data-dir {c['data_dir']}, --dataset {c['dataset']} and --batch-size", (ValueError, MissingDataError, CorruptDataError, NotADirectoryError)):
         if c['dataset'] == 'imagenet':
             return imagenet_dls(c['data_dir'], size=c['data_shape'], **{k: v for k, v in kw.items() if v is not None})
         size = None if c['data_shape'] == 32 else c['data_shape']

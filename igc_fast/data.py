@@ -130,6 +130,9 @@ class TensorLoader(_Showable, DataLoader):
         _check_aug(aug_type)
         if not isinstance(bs, int) or bs < 1: raise ValueError(f"bs must be a positive int, got {bs!r}")
         n, c, h, w = dataset.x.shape
+        if drop_last and 0 < n < bs:   # an empty set is fastai's placeholder (`new_empty`), not a training set
+            raise ValueError(f"bs={bs} is more than the {n} images to train on: every batch would be dropped and nothing trained; "
+                             f"use a batch size of at most {n}")
         size = h if size is None else size
         if h != w: raise ValueError(f"images must be square, got {h}×{w}")
         if not 0 < size <= h + 2*pad*(aug_type == 1):

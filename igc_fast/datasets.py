@@ -43,6 +43,8 @@ _SAFE_GLOBALS = {
     ('numpy', 'ndarray'): np.ndarray,
     ('numpy', 'dtype'): np.dtype,
     ('_codecs', 'encode'): __import__('codecs').encode,
+    ('__builtin__', 'bytes'): bytes,                          # an empty array's data, at protocol 2
+    ('builtins', 'bytes'): bytes,
 }
 
 class RestrictedUnpickler(pickle.Unpickler):
@@ -93,6 +95,15 @@ def _check_labels(y, n_classes, fn):
 # %% ../nbs/05_datasets.ipynb #5ca26f35
 _CIFAR_URL = 'https://www.cs.toronto.edu/~kriz/cifar.html'
 
+def _labels(fn, raw) -> np.ndarray:
+    "int64 labels from a batch's list of class indices; a CorruptDataError naming the file and the first one that is not one"
+    vals = raw.tolist() if isinstance(raw, np.ndarray) else list(raw) if isinstance(raw, (list, tuple)) else None
+    if vals is None: raise CorruptDataError(f"{fn}: labels must be a list of class indices, found {type(raw).__name__}")
+    for i, v in enumerate(vals):
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 2**63:
+            raise CorruptDataError(f"{fn}: label {i} is {v!r}, not the index of a class (0, 1, 2, …)")
+    return np.asarray(vals, dtype=np.int64)
+
 def _cifar_dir(path, sub):
     "The extracted `sub` folder: `path/sub` if it exists, else `path` itself"
     path = Path(path).expanduser()
@@ -104,10 +115,11 @@ def _cifar_batch(fn, label_key):
     if not isinstance(d, dict) or 'data' not in d or label_key not in d:
         keys = sorted(d) if isinstance(d, dict) else type(d).__name__
         raise CorruptDataError(f"{fn}: expected a dict with 'data' and '{label_key}', found {keys}")
-    x, y = d['data'], np.asarray(d[label_key], dtype=np.int64)
+    x, y = d['data'], _labels(fn, d[label_key])
     if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != 3072:
         raise CorruptDataError(f"{fn}: 'data' must be a uint8 array of shape (n, 3072), found "
                                f"{getattr(x, 'dtype', type(x).__name__)} {getattr(x, 'shape', '')}")
+    if not len(x): raise CorruptDataError(f"{fn} holds no images; extract the archive again")
     if y.shape != (len(x),): raise CorruptDataError(f"{fn}: {len(x)} images but {y.size} labels")
     return torch.from_numpy(x.reshape(-1, 3, 32, 32)), torch.from_numpy(y)
 
@@ -174,7 +186,7 @@ def load_svhn(path, extra=True) -> ImageArrays:
     names = ['train', 'test'] + ['extra']*bool(extra)
     _require([path/f'{s}_32x32.mat' for s in names], f'SVHN in {path}',
              f"Download {', '.join(s + '_32x32.mat' for s in names)} from {_SVHN_URL} into {path}"
-             + (" (or pass extra=False to train on train_32x32.mat alone)." if extra else "."))
+             + ".")
     (xt, yt), (xv, yv) = _svhn_mat(path/'train_32x32.mat'), _svhn_mat(path/'test_32x32.mat')
     if extra:
         xe, ye = _svhn_mat(path/'extra_32x32.mat')

@@ -15,7 +15,7 @@ from fastai.data.transforms import CategoryMap
 from fastai.torch_core import default_device
 
 # %% auto #0
-__all__ = ['RandomShortSide', 'folder_tfms', 'FolderLoader', 'folder_dls', 'imagenet_dls']
+__all__ = ['RandomShortSide', 'folder_tfms', 'FolderLoader', 'check_images', 'folder_dls', 'imagenet_dls']
 
 # %% ../nbs/07_folders.ipynb #a40c7b77
 class RandomShortSide:
@@ -59,7 +59,30 @@ class FolderLoader(_Showable, DataLoader):
             self._ms = tuple(torch.tensor(o, dtype=torch.float32, device=x.device) for o in self.stats)
         return normalize_images(x.contiguous(memory_format=self.memory_format), *self._ms, self.dtype), y
 
+# %% ../nbs/07_folders.ipynb #1f2a3b4c
+def _unreadable(fn) -> str:
+    "Why PIL cannot read image file `fn`, or '' when it can"
+    from PIL import Image
+    try:
+        with Image.open(fn) as im: im.verify()
+        return ''
+    except Exception as e: return f'{type(e).__name__}: {e}'
+
+def check_images(files, workers: int = 8):
+    "Raise a CorruptDataError naming the first of `files` PIL cannot read, with how many cannot be read"
+    from concurrent.futures import ThreadPoolExecutor
+    files = list(files)
+    with ThreadPoolExecutor(workers) as ex: why = list(ex.map(_unreadable, files, chunksize=64))
+    bad = [(f, w) for f, w in zip(files, why) if w]
+    if bad:
+        raise CorruptDataError(f"{len(bad)} of {len(files)} images cannot be read, the first {bad[0][0]} ({bad[0][1]}); "
+                               "delete or replace them, then start again")
+
 # %% ../nbs/07_folders.ipynb #0a62d3dd
+def _samples(ds) -> list:
+    "The (file, class) pairs of an `ImageFolder` or of a `Subset` of one"
+    return [ds.dataset.samples[i] for i in ds.indices] if hasattr(ds, 'indices') else ds.samples
+
 def _image_folder(root, tfm, what):
     from torchvision.datasets import ImageFolder
     try: ds = ImageFolder(root, transform=tfm)
@@ -70,8 +93,8 @@ def _image_folder(root, tfm, what):
 
 def folder_dls(path, train='train', valid='val', bs=64, val_bs=None, workers=None, size=224, aug_type=1,
                stats=DATASET_STATS['imagenet'], device=None, valid_pct=None, seed=0, dtype=torch.float32,
-               memory_format=torch.contiguous_format) -> DataLoaders:
-    "fastai `DataLoaders` over the folder-per-class trees `path/train` and `path/valid` (or a `valid_pct` split of `path`)"
+               memory_format=torch.contiguous_format, check: bool = True) -> DataLoaders:
+    "fastai `DataLoaders` over the folder-per-class trees `path/train` and `path/valid` (or a `valid_pct` split of `path`); `check`: `check_images` first"
     path = Path(path).expanduser()
     trn_tfm, val_tfm = folder_tfms(size, aug_type)
     if valid_pct is None:
@@ -92,6 +115,10 @@ def folder_dls(path, train='train', valid='val', bs=64, val_bs=None, workers=Non
         (tds, vds), vocab = (Subset(tds, perm[nv:]), Subset(vds, perm[:nv])), tds.vocab
         tds.vocab = vds.vocab = vocab
     workers = min(8, os.cpu_count() or 1) if workers is None else workers
+    if bs > len(tds):
+        raise ValueError(f"bs={bs} is more than the {len(tds)} images to train on: every batch would be dropped and nothing trained; "
+                         f"use a batch size of at most {len(tds)}")
+    if check: check_images([f for ds in (tds, vds) for f, _ in _samples(ds)], max(workers, 1))
     device = default_device() if device is None else device
     kw = dict(stats=stats, dtype=dtype, memory_format=memory_format, num_workers=workers, device=device,
               pin_memory=torch.device(device).type == 'cuda')

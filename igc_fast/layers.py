@@ -25,11 +25,16 @@ def check_igc_args(ni: int, nf: int, ks: int = 3, stride: int = 1, L: int = 1, M
     check_positive(ni=ni, nf=nf, ks=ks, stride=stride, L=L)
     if ni % L: raise ValueError(f"{ni} input channels are not divisible by L={L}: choose L among the divisors of {ni}")
     if nf % L: raise ValueError(f"{nf} output channels are not divisible by L={L}: choose L among the divisors of {nf}")
+    if ks % 2 == 0:
+        raise ValueError(f"ks={ks} is even: the layer pads by ks//2, which keeps a feature map's size only for odd kernels; use 1, 3, 5, …")
     M = nf // L if M is None else M
     check_positive(M=M)
     if nf % M:
         raise ValueError(f"M={M} secondary partitions do not divide the width {nf}: "
                          f"use a divisor of {nf} (the paper's block has M = {nf}//{L} = {nf // L})")
+    if M > nf // L:
+        raise ValueError(f"M={M} secondary partitions of {nf // M} channel{'s' * (nf // M > 1)} are smaller than the L={L} primary partitions: "
+                         f"some input channels would reach no output channel; use M ≤ {nf}//{L} = {nf // L}")
     return int(M)
 
 # %% ../nbs/01_layers.ipynb #6b0e4d1a

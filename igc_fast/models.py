@@ -5,14 +5,15 @@
 # %% auto #0
 __all__ = ['BN_EPS', 'MOM_PLAIN', 'MOM_RESNET', 'MODELS', 'PARTITIONS', 'RELEASED', 'resnet18_c64', 'resnet18_c69',
            'igc_resnet18_l4m32', 'igc_resnet18_l16m16', 'igc_resnet18_l100m2', 'init_original_', 'ConvBN', 'BasicBlock',
-           'IGCNet', 'igc_splitter', 'plain_blocks', 'resnet_blocks', 'cifar_net', 'imagenet_net', 'register', 'plain',
-           'plain_igc', 'resnet', 'resnet_igc', 'resnet_imgnet_d18', 'resnet_igc_imgnet_d18', 'igc_resnet18',
-           'released', 'model_kwargs', 'get_model', 'original_args']
+           'IGCNet', 'igc_splitter', 'plain_blocks', 'resnet_blocks', 'layer_weights', 'check_fits', 'cifar_net',
+           'imagenet_net', 'register', 'plain', 'plain_igc', 'resnet', 'resnet_igc', 'resnet_imgnet_d18',
+           'resnet_igc_imgnet_d18', 'igc_resnet18', 'released', 'model_kwargs', 'get_model', 'original_args']
 
 # %% ../nbs/03_models.ipynb #e603505c
 import functools
 import inspect
 import math
+import os
 from collections import OrderedDict
 from torch import nn
 from fastai.torch_core import params
@@ -93,11 +94,29 @@ def resnet_blocks(depth: int) -> tuple:
     "Blocks per stage of `resnet` / `resnet_igc`: n = (d−2)/6 each, for d = 6n+2"
     return _uniform_blocks('resnet', depth, 2, '8, 14, 20, 26, 32, 38, 44, 56, 110, …')
 
+# %% ../nbs/03_models.ipynb #1d5b8f32
+def _memory_bytes() -> int:
+    "This machine's physical memory in bytes (0 where the system does not say)"
+    try: return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+    except (ValueError, OSError, AttributeError): return 0
+
+def layer_weights(nf: int, L: int = None, k: int = 3) -> int:
+    "Weights of a square k×k layer of width `nf`: regular (L None) or IGC with L primary partitions (the paper's block)"
+    return k * k * nf * nf if L is None else k * k * nf * nf // L + nf * L
+
+def check_fits(name: str, weights: int):
+    "Raise a ValueError when training `weights` float32 weights (16 bytes each with gradients and optimizer state) exceeds this machine's memory"
+    mem = _memory_bytes()
+    if mem and 16 * weights > mem:
+        raise ValueError(f"{name} would have about {weights:.2g} weights, {16 * weights / 2**30:,.0f} GiB to train in float32, "
+                         f"more than this machine's {mem / 2**30:,.0f} GiB of memory: choose a smaller depth or width")
+
 # %% ../nbs/03_models.ipynb #d9aa0960
 def cifar_net(depth: int, C: int, num_classes: int = 10, L: int = None, residual: bool = False) -> IGCNet:
     "CIFAR/SVHN net: stem conv3×3 → stages of widths C, 2C, 4C (IGC layers when `L` is given) → pool → FC"
     mom = MOM_RESNET if residual else MOM_PLAIN
     blocks = resnet_blocks(depth) if residual else plain_blocks(depth)
+    check_fits(f"depth {depth}, width {C}", sum((2 if residual else 1) * n * layer_weights(C << i, L) for i, n in enumerate(blocks)))
     stages, ni = [], C
     for i, n in enumerate(blocks):
         nf, layers = C * 2 ** i, []
@@ -113,6 +132,7 @@ def cifar_net(depth: int, C: int, num_classes: int = 10, L: int = None, residual
 def imagenet_net(stem: int, widths: tuple, Ls: tuple = (None,) * 4, num_classes: int = 1000,
                  blocks: tuple = (2, 2, 2, 2)) -> IGCNet:
     "ImageNet ResNet-18 layout: conv7×7/2 → maxpool → 4 stages of basic blocks (IGC when L is set) → pool → FC"
+    check_fits(f"widths {widths}", sum(2 * n * layer_weights(nf, L) for nf, L, n in zip(widths, Ls, blocks)))
     stem_ = nn.Sequential(OrderedDict([*ConvBN(3, stem, 7, 2).named_children(), ('pool', nn.MaxPool2d(3, 2, 1))]))
     stages, ni = [], stem
     for i, (nf, L, n) in enumerate(zip(widths, Ls, blocks)):
@@ -171,7 +191,13 @@ def _check_d18(name: str, depth: int):
     if depth != 18:
         raise ValueError(f"{name} depth must be 18 (the original defines only ResNet-18: 2, 2, 2, 2 blocks), got {depth!r}")
 
-@register(lambda primary_partition=64, secondary_partition=1: dict(C=primary_partition))
+def _width_only(primary_partition=64, secondary_partition=1) -> dict:
+    if secondary_partition != 1:
+        raise ValueError(f"resnet_imgnet_d18 has no secondary partitions (its width is primary_partition), got secondary_partition="
+                         f"{secondary_partition!r}: drop it")
+    return dict(C=primary_partition)
+
+@register(_width_only)
 def resnet_imgnet_d18(num_classes=1000, depth=18, C=64) -> IGCNet:
     "ImageNet ResNet-18 of widths C, 2C, 4C, 8C (`network/resnet_imgnet_d18.py`)"
     _check_d18('resnet_imgnet_d18', depth)
