@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #91c77fb8
 from __future__ import annotations
-import argparse, contextlib, json, math, os, platform, random, statistics, sys, time
+import argparse, contextlib, json, math, os, platform, random, signal, statistics, sys, tempfile, threading, time, traceback
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,7 +16,7 @@ from .layers import IGC
 from .models import MODELS, get_model, original_args
 from .learner import igc_learner, resolve_precision, PRECISIONS, PAPER_STEPS
 from .checkpoint import (CheckpointCB, CheckpointError, CheckpointReadError, NonFiniteGuard, NonFiniteLossError,
-                                 ResumeCB, atomic_write, checkpoint_path, read_checkpoint, saved_epochs)
+                                 ResumeCB, atomic_write, checkpoint_path, read_checkpoint, remove_stale_temporaries, saved_epochs)
 from .distributed import (dist_env, init_distributed, shutdown, is_main, world_size, broadcast_object, launch,
                                   DistributedCB)
 import torch
@@ -24,11 +24,14 @@ import fastai
 from fastai.basics import Callback, set_seed
 from fastai.torch_core import find_bs
 from fastcore.imports import IN_NOTEBOOK
+try: import fcntl
+except ImportError: fcntl = None   # not on Windows: there a run folder's lock is a file created exclusively
 
 # %% auto #0
 __all__ = ['PROG', 'DATASETS', 'SCHEDULES', 'DATASET_DEFAULTS', 'NUM_CLASSES', 'CIFAR_NETS', 'DIGITS_NET', 'DEFAULT_LOG_DIR',
-           'RESUMED', 'NET_KEYS', 'UsageError', 'error_line', 'OneLineParser', 'get_parser', 'network_defaults',
-           'gpu_ids', 'parse_gpus', 'resolve_config', 'EpochLog', 'prepare', 'train', 'run', 'main']
+           'RESUMED', 'MAX_EPOCHS', 'NET_KEYS', 'UsageError', 'error_line', 'OneLineParser', 'get_parser',
+           'network_defaults', 'gpu_ids', 'parse_gpus', 'resolve_config', 'OutputError', 'EpochLog', 'prepare',
+           'lock_folder', 'claim_run', 'train', 'run', 'Terminated', 'stop_signals', 'dry_run', 'main']
 
 # %% ../nbs/10_cli.ipynb #9e7609ef
 PROG = 'igc_train'
@@ -67,11 +70,15 @@ the CPU; --gpus 0 trains on cuda:0; --gpus 0,1 starts one process per GPU (PyTor
 machines: torchrun --nproc-per-node N [--nnodes K --rdzv-backend c10d --rdzv-endpoint HOST:PORT] -m igc_fast.cli
 [flags]: each process trains on cuda:<local rank> (or the CPU with gloo, --gpus ''), rank 0 writes the files.
 
-exit status: 0 done; 2 a setup mistake (nothing written); 1 a checkpoint could not be written; 3 a non-finite
-training loss (the checkpoints written before it are kept); 130 interrupted.
+exit status (the files written before a failure stay whole):
+  0 trained; 1 a checkpoint could not be written; 2 a setup mistake (nothing trained); 3 a non-finite training
+  loss; 4 log.csv or metrics.json could not be written; 5 an unexpected error (its traceback: <run folder>/error.log);
+  130 interrupted (SIGINT); 143 terminated (SIGTERM).
 
-resuming: --load-epoch E reads <model-prefix>-%04d.pth (default prefix <log-dir>/<exp-name>/model) and trains
-epochs E+1..num-epochs with the same schedule; flags not given are taken from the checkpoint.
+run folders: a new run creates and locks <log-dir>/<exp-name>/ and refuses one that holds files; only resuming
+writes into an existing run. resuming: --load-epoch E reads <model-prefix>-%04d.pth (default prefix
+<log-dir>/<exp-name>/model), writes its log and metrics beside it and trains epochs E+1..num-epochs with the same
+schedule; flags not given are taken from the checkpoint.
 """
 
 def get_parser() -> OneLineParser:
@@ -107,6 +114,7 @@ def get_parser() -> OneLineParser:
     a('--rand-seed', type=int, help='random seed (default: drawn at random and recorded in metrics.json)')
     a('--log-dir', help='folder of the runs (default ./snapshot)')
     a('--exp-name', help='run name: its log, metrics and checkpoints go to <log-dir>/<exp-name>/')
+    a('--dry-run', action='store_true', default=None, help='check the flags, data, network, checkpoint and folders, then exit without training')
     return p
 
 # %% ../nbs/10_cli.ipynb #dae661ad
@@ -124,7 +132,8 @@ DEFAULT_LOG_DIR = 'snapshot'
 # flags a resumed run takes over from its checkpoint unless they are given again
 RESUMED = ('network', 'depth', 'primary_partition', 'secondary_partition', 'dataset', 'data_dir', 'data_shape',
            'aug_type', 'batch_size', 'test_batch_size', 'num_epochs', 'lr', 'lr_factor', 'lr_steps', 'schedule',
-           'precision', 'channels_last', 'compile', 'impl', 'checkpoint_epochs', 'rand_seed', 'log_dir', 'exp_name')
+           'precision', 'channels_last', 'compile', 'impl', 'checkpoint_epochs', 'rand_seed')
+MAX_EPOCHS = 1_000_000  # far beyond any recipe (the paper's longest is 400); the checkpoint interval E/8 stays reachable
 
 # %% ../nbs/10_cli.ipynb #3b8d2fa1
 def network_defaults(name: str, dataset: str = 'cifar10') -> dict:
@@ -179,17 +188,19 @@ def _lr_steps(s) -> list:
 
 def _checkpoint_prefix(log_dir, exp_name) -> str: return str(Path(log_dir)/exp_name/'model')
 
-def _default_exp_name(c: dict) -> str:
-    "`<dataset>-<network>-d<depth>-p<L>s<M>-<n>`, `n` the first number not used in the log folder yet"
-    base = f"{c['dataset']}-{c['network']}-d{c['depth']}-p{c['primary_partition']}s{c['secondary_partition']}"
-    n = 1
-    while (Path(c['log_dir'])/f'{base}-{n}').exists(): n += 1
-    return f'{base}-{n}'
+def _run_base(c: dict) -> str:
+    "`<dataset>-<network>-d<depth>-p<L>s<M>`: a default run name without its number"
+    return f"{c['dataset']}-{c['network']}-d{c['depth']}-p{c['primary_partition']}s{c['secondary_partition']}"
+
+def _check_exp_name(name):
+    "A `UsageError` unless `name` is None or a plain folder name"
+    if name is not None and (name in ('', '.', '..') or any(ch in name for ch in '/\\\0')):
+        raise UsageError(f"--exp-name {name!r} is not a folder name", "give a plain name such as --exp-name cifar-run1; --log-dir chooses the folder above it")
 
 # %% ../nbs/10_cli.ipynb #1560ed9f
 def resolve_config(args, base: dict = None) -> dict:
     "The complete run configuration from parsed flags `args`, with the values of a checkpoint's config `base` for flags not given"
-    given = {k: v for k, v in vars(args).items() if v is not None}
+    given = {k: v for k, v in vars(args).items() if v is not None and k != 'dry_run'}
     c = dict(given)
     if base:
         keep = [k for k in RESUMED if k not in given and base.get(k) is not None]
@@ -200,14 +211,15 @@ def resolve_config(args, base: dict = None) -> dict:
     for k in ('depth', 'primary_partition', 'secondary_partition', 'num_epochs', 'batch_size', 'test_batch_size', 'data_shape'):
         if c[k] < 1: raise UsageError(f"--{k.replace('_', '-')} must be a positive integer, got {c[k]}", "see igc_train --help")
     E = c['num_epochs']
-    if not c['lr'] > 0: raise UsageError(f"--lr must be positive, got {c['lr']}", "e.g. --lr 0.1")
+    if E > MAX_EPOCHS: raise UsageError(f"--num-epochs {E} is more than {MAX_EPOCHS:,}", "the paper trains 400 epochs on CIFAR, 120 on ImageNet")
+    if not 0 < c['lr'] < math.inf: raise UsageError(f"--lr must be positive and finite, got {c['lr']}", "e.g. --lr 0.1")
     if c['schedule'] == 'one_cycle':
         extra = [f for f in ('lr_steps', 'lr_factor') if f in given or (f in c and c[f] is not None)]
         if extra: raise UsageError(f"--{extra[0].replace('_', '-')} applies to the paper schedule only", "add --schedule paper, or drop it")
         c['lr_steps'] = c['lr_factor'] = None
     else:
         c.setdefault('lr_factor', 0.1)
-        if not c['lr_factor'] > 0: raise UsageError(f"--lr-factor must be positive, got {c['lr_factor']}", "the original uses 0.1")
+        if not 0 < c['lr_factor'] < math.inf: raise UsageError(f"--lr-factor must be positive and finite, got {c['lr_factor']}", "the original uses 0.1")
         if c.get('lr_steps') is None:
             c['lr_steps'] = ([float(e) for e in range(30, E, 30)] if c['dataset'] == 'imagenet'
                              else [s * E for s in PAPER_STEPS])
@@ -217,6 +229,8 @@ def resolve_config(args, base: dict = None) -> dict:
     c.setdefault('checkpoint_epochs', max(1, math.ceil(E / 8)))
     if c['checkpoint_epochs'] < 1: raise UsageError(f"--checkpoint-epochs must be at least 1, got {c['checkpoint_epochs']}", "e.g. --checkpoint-epochs 10")
     c.setdefault('aug_type', None); c.setdefault('data_dir', None)
+    if c['dataset'] == 'digits' and c['data_dir']:
+        raise UsageError(f"--data-dir {c['data_dir']} would be ignored: the digits come with scikit-learn", "drop --data-dir, or name the --dataset it holds")
     if c['dataset'] != 'digits' and not c['data_dir']:
         raise UsageError(f"--dataset {c['dataset']} needs --data-dir", "the folder holding the official files; --dataset digits needs none")
     if c['data_dir'] and c['dataset'] != 'digits' and not Path(c['data_dir']).expanduser().is_dir():
@@ -229,10 +243,12 @@ def resolve_config(args, base: dict = None) -> dict:
     if c['impl'] not in ('auto', 'tune', *IMPLS):
         raise UsageError(f"--impl {c['impl']} is not an IGC implementation", f"choose auto, tune or one of {', '.join(IMPLS)}")
     c.setdefault('rand_seed', random.SystemRandom().randrange(2**31))
-    c.setdefault('log_dir', DEFAULT_LOG_DIR)
-    c.setdefault('exp_name', None)
-    if c['exp_name'] is None: c['exp_name'] = _default_exp_name(c)
-    c.setdefault('model_prefix', _checkpoint_prefix(c['log_dir'], c['exp_name']))
+    if not 0 <= c['rand_seed'] < 2**32: raise UsageError(f"--rand-seed {c['rand_seed']} lies outside 0..2**32-1, the seeds NumPy accepts", "e.g. --rand-seed 0")
+    c.setdefault('log_dir', DEFAULT_LOG_DIR); c.setdefault('exp_name', None); c.setdefault('model_prefix', None)
+    _check_exp_name(c['exp_name'])   # a new run's name and folders are chosen when it claims them (`claim_run`)
+    mp = c['model_prefix']
+    if mp is not None and (mp.endswith(('/', os.sep)) or Path(mp).name in ('', '.', '..')):
+        raise UsageError(f"--model-prefix {mp!r} names a folder, not a file prefix", "e.g. --model-prefix checkpoints/run1 writes checkpoints/run1-0001.pth")
     env = dist_env()
     c['device'] = parse_gpus(c.get('gpus'), env)
     c.setdefault('gpus', None); c.setdefault('load_epoch', None); c.setdefault('sync_bn', False)
@@ -248,6 +264,17 @@ def resolve_config(args, base: dict = None) -> dict:
 # %% ../nbs/10_cli.ipynb #720c9db2
 def _fmt(v, d=4): return f'{v:.{d}f}' if isinstance(v, float) else str(v)
 
+class OutputError(Exception):
+    "The log or the metrics of a run could not be written: `path` and the `reason`"
+    def __init__(self, path, reason):
+        super().__init__(f"could not write {path}: {reason}")
+        self.path, self.reason = path, reason
+
+@contextlib.contextmanager
+def _writing(path):
+    try: yield
+    except OSError as e: raise OutputError(path, e.strerror or e) from e
+
 class EpochLog(Callback):
     "One CSV row per epoch in `csv_path` and, when `lines`, one plain text line in place of the progress table"
     order = 61  # after ProgressCallback (60), whose before_fit installs its table writer as learn.logger
@@ -258,7 +285,7 @@ class EpochLog(Callback):
         self._inner, self.learn.logger = self.learn.logger, self._log
         self.names = list(self.recorder.metric_names[1:-1])
         if self.csv_path and not Path(self.csv_path).exists():
-            Path(self.csv_path).write_text(','.join(['epoch', *self.names, 'lr', 'train_images_per_s', 'train_s', 'epoch_s']) + '\n')
+            self._append(','.join(['epoch', *self.names, 'lr', 'train_images_per_s', 'train_s', 'epoch_s']))
 
     def before_epoch(self): self._t_epoch = time.perf_counter()
     def before_train(self): self._n, self._t_train = 0, time.perf_counter()
@@ -274,12 +301,14 @@ class EpochLog(Callback):
         row = dict(epoch=self.epoch + 1, **dict(zip(self.names, log[1:-1])), lr=self._lr,
                    train_images_per_s=self._n / self._train_s, train_s=self._train_s, epoch_s=time.perf_counter() - self._t_epoch)
         self.rows.append(row)
-        if self.csv_path:
-            with open(self.csv_path, 'a') as f: f.write(','.join(_fmt(v, 6) for v in row.values()) + '\n')
+        if self.csv_path: self._append(','.join(_fmt(v, 6) for v in row.values()))
         if not self.lines: return self._inner(log)
         mets = '  '.join(f'{n} {_fmt(row[n])}' for n in self.names)
         print(f"epoch {row['epoch']}/{self.n_epoch}  {mets}  lr {row['lr']:.3g}  {row['train_images_per_s']:,.0f} img/s  "
               f"{row['epoch_s']:.1f}s", file=self.out or sys.stdout, flush=True)
+
+    def _append(self, line: str):
+        with _writing(self.csv_path), open(self.csv_path, 'a') as f: f.write(line + '\n')
 
     def after_fit(self):
         if self.learn.logger == self._log: self.learn.logger = self._inner
@@ -306,7 +335,7 @@ def _build_model(c: dict, n_classes: int):
 def _build_dls(c: dict, device: str):
     kw = dict(bs=c['batch_size'], val_bs=c['test_batch_size'], device=device, aug_type=c['aug_type'],
               memory_format=torch.channels_last if c['channels_last'] else torch.contiguous_format)
-    with _fix(f"check --data-dir {c['data_dir']}, --dataset {c['dataset']} and --batch-size", (ValueError, MissingDataError, CorruptDataError, NotADirectoryError)):
+    with _fix(f"check --data-dir {c['data_dir']}, --dataset {c['dataset']}, --batch-size and --data-shape", (ValueError, MissingDataError, CorruptDataError, NotADirectoryError)):
         if c['dataset'] == 'imagenet':
             return imagenet_dls(c['data_dir'], size=c['data_shape'], **{k: v for k, v in kw.items() if v is not None})
         size = None if c['data_shape'] == 32 else c['data_shape']
@@ -334,9 +363,14 @@ def prepare(args) -> SimpleNamespace:
         except CheckpointReadError as e: raise UsageError(e.what, e.fix) from None
         if ckpt['epoch'] != args.load_epoch:
             raise UsageError(f"{checkpoint_path(prefix, args.load_epoch)} holds epoch {ckpt['epoch']}, not {args.load_epoch}", "it was renamed: rename it back")
+        run_dir = Path(prefix).expanduser().parent
+        elsewhere = [f for f, v, want in (('--log-dir', args.log_dir, run_dir.parent), ('--exp-name', args.exp_name, run_dir.name))
+                     if v is not None and (Path(v).expanduser().resolve() != want.resolve() if f == '--log-dir' else v != want)]
+        if elsewhere: raise UsageError(f"{' and '.join(elsewhere)} would be ignored: a resumed run writes next to its checkpoints, in {run_dir}",
+                                       f"drop {' and '.join(elsewhere)}, or copy the checkpoint into the run folder you want and resume that copy")
         args = argparse.Namespace(**{**vars(args), 'model_prefix': prefix})
     c = resolve_config(args, ckpt['config'] if ckpt else None)
-    if env: c = {**broadcast_object(c), 'device': c['device']}  # rank 0's drawn seed and run name, each rank's own device
+    if env: c = {**broadcast_object(c), 'device': c['device']}  # rank 0's drawn seed, each rank's own device
     if ckpt: _check_same_net(c, ckpt['config'], checkpoint_path(c['model_prefix'], c['load_epoch']))
     with _fix("choose --precision fp32 or bf16 on a CPU, or a GPU with --gpus"): precision = resolve_precision(c['precision'], c['device'])
     set_seed(c['rand_seed'])
@@ -352,52 +386,154 @@ def prepare(args) -> SimpleNamespace:
         except CheckpointReadError as e: raise UsageError(e.what, "resume with the flags of the run that wrote it") from None
     return SimpleNamespace(config=c, learn=learn, dls=dls, ckpt=ckpt, precision=precision)
 
+# %% ../nbs/10_cli.ipynb #5e1f0c22
+def _in_use(folder, path) -> UsageError:
+    pid = None
+    with contextlib.suppress(OSError, ValueError, IndexError): pid = int(Path(path).read_text().split()[0])
+    return UsageError(f"{folder} is in use by another igc_train run (process {pid or 'unknown'})",
+                      "wait for it to end, or choose another --exp-name" + ('' if fcntl else f"; remove {path} if no run uses it"))
+
+def _os_usage(e: OSError, what: str, fix: str) -> UsageError:
+    return UsageError(f"{what}: {e.strerror or e}", fix)
+
+@contextlib.contextmanager
+def lock_folder(folder):
+    "Hold an exclusive lock on `folder` (its `.lock` file) for the block; a `UsageError` when another process holds it"
+    folder = Path(folder); path = folder/'.lock'
+    fix = "give a folder you can write to, or fix its permissions"
+    while True:
+        try: fd = os.open(path, os.O_RDWR | os.O_CREAT | (0 if fcntl else os.O_EXCL), 0o644)
+        except FileExistsError: raise _in_use(folder, path) from None
+        except OSError as e: raise _os_usage(e, f"cannot write into {folder}", fix) from None
+        if fcntl is None: break
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError: os.close(fd); raise _in_use(folder, path) from None
+        try: same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError: same = False
+        if same: break
+        os.close(fd)
+    try:
+        try: os.ftruncate(fd, 0); os.write(fd, f'{os.getpid()}\n'.encode()); os.fsync(fd)  # also proves the folder takes new data
+        except OSError as e: raise _os_usage(e, f"cannot write into {folder}", "free space on its disk, or choose another folder") from None
+        yield path
+    finally:
+        with contextlib.suppress(OSError): path.unlink()
+        os.close(fd)
+
+# %% ../nbs/10_cli.ipynb #5e1f0c26
+def _mkdirs(d: Path, flag: str, made: list):
+    "Create folder `d` and its parents, adding the new ones to `made` (the topmost first)"
+    new = [p for p in (d, *d.parents) if not p.exists()][::-1]
+    try: d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        file = next((p for p in (d, *d.parents) if p.exists() and not p.is_dir()), None)
+        raise UsageError(f"cannot create the folder {d} ({flag}): " + (f"{file} is a file" if file else e.strerror or str(e)),
+                         f"give a {flag} you can write to") from None
+    made += new
+
+def _new_run_dir(c: dict, made: list) -> Path:
+    "Create the folder of a new run: `--exp-name`'s, or the first free default name"
+    log_dir = Path(c['log_dir']).expanduser(); _mkdirs(log_dir, '--log-dir', made)
+    if c['exp_name'] is not None:
+        _mkdirs(log_dir/c['exp_name'], '--exp-name', made); return log_dir/c['exp_name']
+    for n in range(1, 1_000_000):
+        d = log_dir/f'{_run_base(c)}-{n}'
+        try: d.mkdir(); made.append(d); return d   # exclusive: of two runs started at once, one gets -1 and the other -2
+        except FileExistsError: continue
+        except OSError as e: raise _os_usage(e, f"cannot create the folder {d}", "give a --log-dir you can write to") from None
+    raise UsageError(f"{log_dir} holds a million runs named {_run_base(c)}-<n>", "give an --exp-name")
+
+def _refuse_written(d: Path, name: str):
+    held = sorted(f.name for f in d.iterdir() if f.name != '.lock')
+    if not held: return
+    found = saved_epochs(d/'model')
+    raise UsageError(f"run folder {d} already holds a run ({', '.join(held[:3])}{', ...' if len(held) > 3 else ''})",
+                     "choose another --exp-name" + (f", or resume it: --exp-name {name} --load-epoch {found[-1]}" if found else ''))
+
+def _claim(c: dict, locks: contextlib.ExitStack, made: list) -> dict:
+    "Claim the folders of run `c`, holding their locks in `locks` and adding those it creates to `made`; return its log_dir, exp_name and model_prefix"
+    if c['load_epoch'] is not None:
+        run_dir = Path(c['model_prefix']).expanduser().parent
+        locks.enter_context(lock_folder(run_dir)); remove_stale_temporaries(run_dir)
+        return dict(log_dir=str(run_dir.parent), exp_name=run_dir.name, model_prefix=c['model_prefix'])
+    run_dir = _new_run_dir(c, made)
+    locks.enter_context(lock_folder(run_dir)); remove_stale_temporaries(run_dir)
+    _refuse_written(run_dir, run_dir.name)
+    prefix = Path(c['model_prefix'] or run_dir/'model').expanduser()
+    if prefix.parent.resolve() != run_dir.resolve():
+        _mkdirs(prefix.parent, '--model-prefix', made)
+        locks.enter_context(lock_folder(prefix.parent)); remove_stale_temporaries(prefix.parent)
+        if found := saved_epochs(prefix):
+            raise UsageError(f"--model-prefix {prefix} already holds the checkpoints of epochs {', '.join(map(str, found[:5]))}{' ...' if len(found) > 5 else ''}",
+                             f"choose another --model-prefix, or resume it with --load-epoch {found[-1]}")
+    return dict(log_dir=str(run_dir.parent), exp_name=run_dir.name, model_prefix=str(prefix))
+
+@contextlib.contextmanager
+def claim_run(c: dict, dry: bool = False):
+    "Claim the folders run config `c` writes into for the block (created, locked, checked, cleared of stale temporaries); yield `c` naming them"
+    made, claimed = [], False
+    try:
+        with contextlib.ExitStack() as locks:
+            got = None
+            if is_main():
+                try: got = _claim(c, locks, made)
+                except UsageError as e: got = (e.what, e.fix)
+            got = broadcast_object(got)   # rank 0's folders, or its error, on every rank
+            if isinstance(got, tuple): raise UsageError(*got)
+            claimed = True
+            yield {**c, **got}
+    finally:
+        if dry or not claimed:   # a refused claim, or a dry run, leaves no folder it created
+            for d in reversed(made):
+                with contextlib.suppress(OSError): d.rmdir()
+
 # %% ../nbs/10_cli.ipynb #43020e66
 def _keep_log_rows(csv_path: Path, upto: int):
     "Keep the header and the rows of epochs 1..`upto` of `csv_path` (a resumed run rewrites the epochs after it)"
     if not csv_path.exists(): return
-    lines = csv_path.read_text().splitlines()
-    keep = lines[:1] + [l for l in lines[1:] if l.split(',')[0].isdigit() and int(l.split(',')[0]) <= upto]
-    atomic_write(csv_path, lambda f: f.write(('\n'.join(keep) + '\n').encode()))
+    with _writing(csv_path):
+        lines = csv_path.read_text().splitlines()
+        keep = lines[:1] + [l for l in lines[1:] if l.split(',')[0].isdigit() and int(l.split(',')[0]) <= upto]
+        atomic_write(csv_path, lambda f: f.write(('\n'.join(keep) + '\n').encode()))
 
 # %% ../nbs/10_cli.ipynb #b36fa279
 def train(job: SimpleNamespace, out=None) -> dict:
-    "Fit `job` (from `prepare`), writing the log, the checkpoints and `metrics.json`; return the metrics"
-    c, learn, main_rank = job.config, job.learn, is_main()
-    out = (out or sys.stdout) if main_rank else open(os.devnull, 'w')  # under DDP only rank 0 prints and writes files
-    start, E = c['load_epoch'] or 0, c['num_epochs']
-    run_dir = Path(c['log_dir'])/c['exp_name']
-    csv = run_dir/'log.csv'
-    if main_rank:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if start: _keep_log_rows(csv, start)
-        else: csv.unlink(missing_ok=True)
-    lines = not (hasattr(out, 'isatty') and out.isatty())
-    log = EpochLog(csv if main_rank else None, start, lines, out)
-    ckpts = CheckpointCB(c['model_prefix'], c['checkpoint_epochs'], c)   # every rank: it seeds the data; rank 0 writes
-    cbs = [log, ckpts] + ([ResumeCB(job.ckpt)] if job.ckpt else [])
-    n_params, W = sum(p.numel() for p in learn.model.parameters()), world_size()
-    print(f"{PROG}: {c['network']} d{c['depth']} L{c['primary_partition']} M{c['secondary_partition']} ({n_params:,} parameters) "
-          f"on {c['dataset']}, {c['device']} {job.precision}" + (f" ×{W} processes (DDP)" if W > 1 else '') +
-          f", epochs {start + 1}..{E} ({c['schedule']}), run folder {run_dir}", file=out, flush=True)
-    t0 = time.perf_counter()
-    with (contextlib.nullcontext() if not lines else learn.no_bar()):
-        if c['schedule'] == 'one_cycle': learn.fit_one_cycle(E, c['lr'], cbs=cbs)
-        else: learn.fit_paper(E, lr=c['lr'], lr_steps=c['lr_steps'], lr_factor=c['lr_factor'], cbs=cbs)
-    wall = time.perf_counter() - t0
-    last = log.rows[-1]
-    metrics = dict(network=c['network'], depth=c['depth'], primary_partition=c['primary_partition'],
-                   secondary_partition=c['secondary_partition'], params=n_params, dataset=c['dataset'], epochs=E,
-                   start_epoch=start, test_accuracy=last['accuracy'], test_loss=last['valid_loss'],
-                   **({'test_top5_accuracy': last['top_k_accuracy']} if 'top_k_accuracy' in last else {}),
-                   wall_time_s=wall, train_time_s=sum(r['train_s'] for r in log.rows),
-                   train_images_per_s=statistics.median(r['train_images_per_s'] for r in log.rows),
-                   precision=job.precision, device=c['device'], channels_last=c['channels_last'], compile=c['compile'], impl=c['impl'],
-                   schedule=c['schedule'], seed=c['rand_seed'], world_size=W, torch=torch.__version__, fastai=fastai.__version__,
-                   python=platform.python_version(), log=str(csv), checkpoints=[str(p) for p in ckpts.saved], config=c)
-    if main_rank: atomic_write(run_dir/'metrics.json', lambda f: f.write(json.dumps(metrics, indent=1).encode()))
-    print(f"test accuracy {metrics['test_accuracy']:.4f}  test loss {metrics['test_loss']:.4f}  after {E} epochs, "
-          f"{wall:.1f}s, {metrics['train_images_per_s']:,.0f} train images/s; metrics in {run_dir/'metrics.json'}", file=out, flush=True)
+    "Claim the run's folders, fit `job` (from `prepare`), write the log, the checkpoints and `metrics.json`; return the metrics"
+    with claim_run(job.config) as c:
+        job.config, main_rank = c, is_main()
+        learn, run_dir = job.learn, Path(c['log_dir'])/c['exp_name']
+        if main_rank: job.run_dir = run_dir   # for the error.log of an unexpected error
+        out = (out or sys.stdout) if main_rank else open(os.devnull, 'w')  # under DDP only rank 0 prints and writes files
+        start, E = c['load_epoch'] or 0, c['num_epochs']
+        csv = run_dir/'log.csv'
+        if main_rank and start: _keep_log_rows(csv, start)
+        lines = not (hasattr(out, 'isatty') and out.isatty())
+        log = EpochLog(csv if main_rank else None, start, lines, out)
+        ckpts = CheckpointCB(c['model_prefix'], c['checkpoint_epochs'], c)   # every rank: it seeds the data; rank 0 writes
+        cbs = [log, ckpts] + ([ResumeCB(job.ckpt)] if job.ckpt else [])
+        n_params, W = sum(p.numel() for p in learn.model.parameters()), world_size()
+        print(f"{PROG}: {c['network']} d{c['depth']} L{c['primary_partition']} M{c['secondary_partition']} ({n_params:,} parameters) "
+              f"on {c['dataset']}, {c['device']} {job.precision}" + (f" ×{W} processes (DDP)" if W > 1 else '') +
+              f", epochs {start + 1}..{E} ({c['schedule']}), run folder {run_dir}", file=out, flush=True)
+        t0 = time.perf_counter()
+        with (contextlib.nullcontext() if not lines else learn.no_bar()):
+            if c['schedule'] == 'one_cycle': learn.fit_one_cycle(E, c['lr'], cbs=cbs)
+            else: learn.fit_paper(E, lr=c['lr'], lr_steps=c['lr_steps'], lr_factor=c['lr_factor'], cbs=cbs)
+        wall = time.perf_counter() - t0
+        last = log.rows[-1]
+        metrics = dict(network=c['network'], depth=c['depth'], primary_partition=c['primary_partition'],
+                       secondary_partition=c['secondary_partition'], params=n_params, dataset=c['dataset'], epochs=E,
+                       start_epoch=start, test_accuracy=last['accuracy'], test_loss=last['valid_loss'],
+                       **({'test_top5_accuracy': last['top_k_accuracy']} if 'top_k_accuracy' in last else {}),
+                       wall_time_s=wall, train_time_s=sum(r['train_s'] for r in log.rows),
+                       train_images_per_s=statistics.median(r['train_images_per_s'] for r in log.rows),
+                       precision=job.precision, device=c['device'], channels_last=c['channels_last'], compile=c['compile'], impl=c['impl'],
+                       schedule=c['schedule'], seed=c['rand_seed'], world_size=W, torch=torch.__version__, fastai=fastai.__version__,
+                       python=platform.python_version(), log=str(csv), checkpoints=[str(p) for p in ckpts.saved], config=c)
+        if main_rank:
+            with _writing(run_dir/'metrics.json'): atomic_write(run_dir/'metrics.json', lambda f: f.write(json.dumps(metrics, indent=1).encode()))
+        print(f"test accuracy {metrics['test_accuracy']:.4f}  test loss {metrics['test_loss']:.4f}  after {E} epochs, "
+              f"{wall:.1f}s, {metrics['train_images_per_s']:,.0f} train images/s; metrics in {run_dir/'metrics.json'}", file=out, flush=True)
     return metrics
 
 # %% ../nbs/10_cli.ipynb #c4701b8a
@@ -407,38 +543,82 @@ def run(args) -> dict:
     return train(prepare(args))
 
 # %% ../nbs/10_cli.ipynb #5d5bad55
+class Terminated(KeyboardInterrupt):
+    "SIGTERM, raised in the main thread as Ctrl-C raises `KeyboardInterrupt`: a scheduler's notice before SIGKILL"
+
+def _raise_terminated(signum, frame): raise Terminated()
+
+@contextlib.contextmanager
+def stop_signals():
+    "For the block: SIGINT raises `KeyboardInterrupt` and SIGTERM `Terminated` (signals reach only the main thread)"
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler); signal.signal(signal.SIGTERM, _raise_terminated)
+    try: yield
+    finally:
+        for s, h in old.items():
+            if h is not None: signal.signal(s, h)
+
 def _resume_hint(c: dict) -> str:
-    found = saved_epochs(c['model_prefix'])
+    found = saved_epochs(c['model_prefix']) if c and c.get('model_prefix') and c.get('exp_name') else []
     return f"resume with --model-prefix {c['model_prefix']} --load-epoch {found[-1]}" if found else 'no checkpoint was written yet'
 
-def main(argv=None) -> int:
-    "The `igc_train` console script: parse `argv` (default: the command line), train, return the exit status"
-    try: args = get_parser().parse_args(argv)
-    except SystemExit as e: return e.code if isinstance(e.code, int) else 2  # --help → 0; errors already reported → 2
+def _traceback_file(job) -> Path:
+    "Write the traceback being handled to the run folder's error.log, or to a temporary file before the run has a folder"
+    text = f"{PROG} {' '.join(sys.argv[1:])}\n{traceback.format_exc()}"
+    run_dir = getattr(job, 'run_dir', None)
+    if run_dir is not None:
+        with contextlib.suppress(OSError): (run_dir/'error.log').write_text(text); return run_dir/'error.log'
+    fd, path = tempfile.mkstemp(prefix=f'{PROG}-error-', suffix='.log')
+    with os.fdopen(fd, 'w') as f: f.write(text)
+    return Path(path)
+
+def _say(line: str):
     env = dist_env()
-    try:
-        ids = gpu_ids(args.gpus)
-        if ids and len(ids) > 1 and not env: return launch(sys.argv[1:] if argv is None else argv, len(ids)).returncode  # a process per GPU
-        job = prepare(args)
-    except UsageError as e:
-        if not env or env.local_rank == 0: print(error_line(e.what, e.fix), file=sys.stderr, flush=True)  # once per machine
-        shutdown()
-        return 2
-    if job.config['device'] == 'cpu': keep_freed_memory()   # this process's allocator: the command's choice (02_fast)
-    try: train(job)
-    except CheckpointError as e:
-        print(error_line(f"could not write checkpoint {e.path}: {e.reason}", 'free space or fix permissions, then resume from the last checkpoint with --load-epoch'), file=sys.stderr, flush=True)
-        return 1
-    except NonFiniteLossError as e:
-        fp = '' if job.precision == 'fp32' else ', or --precision fp32'
-        if is_main(): print(error_line(e.message, f"the checkpoints before it are kept: {_resume_hint(job.config)} and a lower --lr{fp}"),
-                            file=sys.stderr, flush=True)
-        return 3
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted ({_resume_hint(job.config)})", file=sys.stderr, flush=True)
-        return 130
-    finally: shutdown()
-    return 0
+    if not env or env.local_rank == 0: print(line, file=sys.stderr, flush=True)   # once per machine
+
+def dry_run(job: SimpleNamespace, out=None):
+    "Claim the run's folders as `train` would (`claim_run`), print the line a run starts with, and leave no folder behind"
+    with claim_run(job.config, dry=True) as c:
+        print(f"{PROG}: ready (dry run, nothing trained): {c['network']} d{c['depth']} L{c['primary_partition']} M{c['secondary_partition']} "
+              f"on {c['dataset']}, {c['device']} {job.precision}, epochs {(c['load_epoch'] or 0) + 1}..{c['num_epochs']}, "
+              f"run folder {Path(c['log_dir'])/c['exp_name']}", file=out or sys.stdout, flush=True)
+
+def main(argv=None) -> int:
+    "The `igc_train` console script: parse `argv` (default: the command line), train, return the exit status (`--help` lists them)"
+    job, env = None, dist_env()
+    with stop_signals():
+        try:
+            args = get_parser().parse_args(argv)
+            ids = gpu_ids(args.gpus)
+            if ids and len(ids) > 1 and not env: return launch(sys.argv[1:] if argv is None else argv, len(ids)).returncode  # a process per GPU
+            job = prepare(args)
+            if args.dry_run: dry_run(job); return 0
+            if job.config['device'] == 'cpu': keep_freed_memory()   # this process's allocator: the command's choice (02_fast)
+            train(job)
+            return 0
+        except SystemExit as e: return e.code if isinstance(e.code, int) else 2   # --help → 0; parse errors (already reported) → 2
+        except UsageError as e: _say(error_line(e.what, e.fix)); return 2
+        except CheckpointError as e:
+            _say(error_line(f"could not write checkpoint {e.path}: {e.reason}", f"free space or fix permissions; the checkpoints before it are whole: {_resume_hint(job.config)}"))
+            return 1
+        except NonFiniteLossError as e:
+            fp = '' if job.precision == 'fp32' else ', or --precision fp32'
+            _say(error_line(e.message, f"the checkpoints before it are kept: {_resume_hint(job.config)} and a lower --lr{fp}"))
+            return 3
+        except OutputError as e:
+            _say(error_line(f"could not write {e.path}: {e.reason}", f"free space or fix permissions; the files written before are whole: {_resume_hint(job.config)}"))
+            return 4
+        except KeyboardInterrupt as e:
+            what = 'terminated (SIGTERM)' if isinstance(e, Terminated) else 'interrupted'
+            _say(f"{PROG}: {what} ({_resume_hint(job.config) if job else 'while starting: nothing was written'})")
+            return 143 if isinstance(e, Terminated) else 130
+        except Exception as e:
+            log = _traceback_file(job)
+            _say(error_line(f"unexpected {type(e).__name__}: {str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}",
+                            f"this is a bug of igc_fast; the traceback is in {log}"))
+            return 5
+        finally: shutdown()
 
 # %% ../nbs/10_cli.ipynb #34985d57
 #| eval: false
