@@ -431,11 +431,11 @@ def write(rows, counts, out: Path, wall):
              '', f"date {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; machine: {hardware()}; torch {torch.__version__}; "
              f"igc_fast {igc_fast.__version__}; python {platform.python_version()}; code: {code_state()}; {len(rows)} cases in {wall:.0f} s"
              f"{'; running as root (the read-only folder case needs another user)' if os.geteuid() == 0 else ''}.", '',
-             'Written by `benchmarks/robustness.py`; the kinds are defined in its docstring.', '',
+             'Written by `benchmarks/robustness.py`; the kinds are defined in its docstring; `<tmp>` is its temporary folder.', '',
              '| tried | ' + ' | '.join(KINDS) + ' |', '| ---: | ' + ' | '.join('---:' for _ in KINDS) + ' |',
              f"| {len(rows)} | " + ' | '.join(str(counts[k]) for k in KINDS) + ' |', '',
              '| group | case | input | expected | observed | kind |', '| --- | --- | --- | --- | --- | --- |']
-    esc = lambda s: str(s).replace('|', '\\|').replace('\n', ' ')
+    esc = lambda s: str(s).replace(str(TMP), '<tmp>').replace('|', '\\|').replace('\n', ' ')
     lines += [f"| {r['group']} | {esc(r['name'])} | {esc(r['input'])} | {esc(r['expected'])} | {esc(r['observed'])} | {r['kind']} |" for r in rows]
     out.write_text('\n'.join(lines) + '\n')
 
