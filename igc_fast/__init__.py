@@ -1,7 +1,7 @@
 __version__ = "0.0.1"
 
 import os, signal, sys, warnings
-if os.path.basename(sys.argv[0]) == 'igc_train':  # the console script: a signal while it starts up ends it with one line
+if os.path.basename((getattr(sys, 'argv', None) or [''])[0]) == 'igc_train':  # the console script: a signal while it starts up ends it with one line
     def _starting(signum, frame):
         name = 'interrupted' if signum == signal.SIGINT else 'terminated (SIGTERM)'
         os.write(2, f"igc_train: {name} (while starting: nothing was written)\n".encode())

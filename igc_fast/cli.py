@@ -448,7 +448,8 @@ def _refuse_written(d: Path, name: str):
     if not held: return
     found = saved_epochs(d/'model')
     raise UsageError(f"run folder {d} already holds a run ({', '.join(held[:3])}{', ...' if len(held) > 3 else ''})",
-                     "choose another --exp-name" + (f", or resume it: --exp-name {name} --load-epoch {found[-1]}" if found else ''))
+                     "choose another --exp-name" + (f", or continue it: --exp-name {name} --load-epoch {found[-1]}" if found else '')
+                     + (' --num-epochs <more than it trained>' if found and (d/'metrics.json').exists() else ''))
 
 def _claim(c: dict, locks: contextlib.ExitStack, made: list) -> dict:
     "Claim the folders of run `c`, holding their locks in `locks` and adding those it creates to `made`; return its log_dir, exp_name and model_prefix"
