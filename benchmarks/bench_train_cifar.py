@@ -23,7 +23,7 @@ from igc_fast.datasets import load_cifar10, MissingDataError, CorruptDataError
 from igc_fast.data import tensor_dls
 from igc_fast.fast import keep_freed_memory
 from igc_fast.models import get_model
-from igc_fast.learner import igc_learner
+from igc_fast.learner import igc_learner, nesterov_sgd
 from igc_fast.complexity import count_macs
 import fastai
 from fastai.basics import Callback, DataLoaders, set_seed
@@ -69,7 +69,7 @@ class EpochTimer(Callback):
 def learner(net, kw, dls, precision, channels_last, lr, seed):
     set_seed(seed)
     model = get_model(net, num_classes=dls.c, **kw)
-    return igc_learner(dls, model=model, precision=precision, channels_last=channels_last, lr=lr)
+    return igc_learner(dls, model=model, precision=precision, channels_last=channels_last, lr=lr, opt_func=nesterov_sgd)   # the original optimizer
 
 
 def epoch_seconds(net, kw, dls, precision, channels_last, lr, seed, n_batches=8):

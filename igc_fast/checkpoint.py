@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from fastai.basics import Learner, Callback, CancelEpochException
 from fastcore.basics import patch
+from fastcore.foundation import L
 
 # %% auto #0
 __all__ = ['CKPT_KEYS', 'FORMAT', 'LEGACY_IMPLS', 'KEY_RENAMES', 'atomic_write', 'rng_state', 'set_rng_state', 'CheckpointError',
@@ -67,8 +68,9 @@ class CheckpointError(OSError):
         self.path, self.reason = path, reason
 
 def plain(o):
-    "`o` with numpy scalars and arrays as Python numbers and tensors"
+    "`o` with numpy scalars and arrays as Python numbers and tensors, fastcore's `L` as a list"
     if isinstance(o, dict): return type(o)((k, plain(v)) for k, v in o.items())
+    if isinstance(o, L): return [plain(v) for v in o]   # fastai optimizers keep their hyper-parameters in an L
     if isinstance(o, (list, tuple)): return type(o)(plain(v) for v in o)
     if isinstance(o, np.generic): return o.item()
     if isinstance(o, np.ndarray): return torch.from_numpy(o)
@@ -159,10 +161,14 @@ def read_checkpoint(path) -> dict:
 def load_checkpoint(self: Learner, path) -> dict:
     "Load the checkpoint file `path` (or one `read_checkpoint` read) into this learner's model and optimizer; return it"
     ck, path = (path, 'the checkpoint') if isinstance(path, dict) else (read_checkpoint(path), path)
+    groups = ck['opt'].get('param_groups') if isinstance(ck['opt'], dict) else None
+    if getattr(self, 'default_opt', False) and groups and groups[0].get('nesterov'):
+        self.paper_recipe()   # written by fit_paper, which trains with the original optimizer (08_learner)
     try:
         self.model.load_state_dict(ck['model'])
         self.create_opt()
-        self.opt.load_state_dict(ck['opt'])
+        opt = ck['opt']
+        self.opt.load_state_dict({**opt, 'hypers': L(opt['hypers'])} if 'hypers' in opt else opt)   # a fastai optimizer's, as it wrote it
     except (ValueError, RuntimeError, KeyError) as e:
         raise CheckpointReadError(f"{path} does not fit the network: {str(e).splitlines()[0][:200]}",
                                   "build the network the run that wrote it trained") from e

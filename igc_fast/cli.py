@@ -14,7 +14,7 @@ from .folders import imagenet_dls
 from .fast import IMPLS, keep_freed_memory
 from .layers import IGC
 from .models import MODELS, get_model, original_args
-from .learner import igc_learner, resolve_precision, PRECISIONS, PAPER_STEPS
+from .learner import igc_learner, nesterov_sgd, resolve_precision, PRECISIONS, PAPER_STEPS
 from .checkpoint import (CheckpointCB, CheckpointError, CheckpointReadError, NonFiniteGuard, NonFiniteLossError,
                                  ResumeCB, atomic_write, checkpoint_path, read_checkpoint, remove_stale_temporaries, saved_epochs)
 from .distributed import (dist_env, init_distributed, shutdown, is_main, world_size, broadcast_object, launch,
@@ -379,7 +379,7 @@ def prepare(args) -> SimpleNamespace:
     dls = _build_dls(c, c['device'])
     if model is None: model = _build_model(c, len(dls.vocab))  # ImageNet: its class folders (an ImageFolder has no `c`)
     with _fix(_NET_FIX):
-        learn = igc_learner(dls, model=model, precision=precision, channels_last=c['channels_last'], compile=c['compile'], lr=c['lr'],
+        learn = igc_learner(dls, model=model, precision=precision, channels_last=c['channels_last'], compile=c['compile'], lr=c['lr'], opt_func=nesterov_sgd,
                             cbs=[NonFiniteGuard()] + ([DistributedCB(sync_bn=c['sync_bn'])] if env else []))
     if ckpt:
         try: learn.load_checkpoint(ckpt)

@@ -14,6 +14,7 @@ from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders, show_batch, show_results
 from fastai.data.transforms import Category, CategoryMap
 from fastai.torch_core import TensorImage, TensorCategory, default_device
+from fastai.losses import CrossEntropyLossFlat
 
 # %% auto #0
 __all__ = ['DEFAULT_AUG', 'pad_crop_flip', 'normalize_images', 'TensorImageSet', 'as_image_set', 'TensorLoader', 'tensor_dls']
@@ -63,6 +64,8 @@ class TensorImageSet:
     def iloc(self): return _SubsetIndexer(self)
     @property
     def items(self): return self  # fastai's Interpretation indexes `dl.items.iloc[idxs]`
+    @property
+    def loss_func(self): return None if self.y is None else CrossEntropyLossFlat()   # what fastai's Learner infers from labelled data
 
     def to(self, device):
         "This set with its tensors on `device`"

@@ -16,7 +16,8 @@ from fastai.basics import Learner, Callback, CrossEntropyLossFlat, accuracy, tra
 from fastai.callback.schedule import ParamScheduler
 from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.metrics import top_k_accuracy
-from fastai.optimizer import OptimWrapper
+from fastai.optimizer import Adam, OptimWrapper
+from fastai.torch_core import defaults
 from fastcore.basics import patch
 from fastcore.foundation import L, listify
 
@@ -60,6 +61,12 @@ def nesterov_sgd(params, lr=0.1, mom=0.9, wd=1e-4, **kwargs):
     "SGD with Nesterov momentum (the original optimizer) as a fastai optimizer"
     return OptimWrapper(params, torch.optim.SGD, lr=lr, momentum=mom, weight_decay=wd, nesterov=True, **kwargs)
 
+@patch
+def paper_recipe(self: Learner):
+    "Train from now on with the original optimizer: `nesterov_sgd`, weight decay 1e-4 on every weight (BatchNorm and biases too)"
+    if self.opt_func is not nesterov_sgd: self.opt = None   # another optimizer's state does not carry over
+    self.opt_func, self.wd, self.wd_bn_bias, self.default_opt = nesterov_sgd, 1e-4, True, False
+
 # %% ../nbs/08_learner.ipynb #8f3b1d44
 PAPER_STEPS = (1/2, 3/4, 7/8)  # fractions of training after which the original divides the learning rate by 10
 
@@ -77,6 +84,7 @@ def fit_paper(self: Learner, n_epoch: int, lr: float = 0.1, lr_steps=None, lr_fa
     steps = [s * n_epoch for s in PAPER_STEPS] if lr_steps is None else list(lr_steps)
     bad = [s for s in steps if not 0 < s <= n_epoch]
     if bad: raise ValueError(f"lr_steps {bad} are outside 1..{n_epoch} epochs")
+    if getattr(self, 'default_opt', False): self.paper_recipe()
     if self.opt is None: self.create_opt()
     self.opt.set_hyper('lr', lr)
     lrs = np.array([h['lr'] for h in self.opt.hypers])
@@ -86,12 +94,13 @@ def fit_paper(self: Learner, n_epoch: int, lr: float = 0.1, lr_steps=None, lr_fa
 # %% ../nbs/08_learner.ipynb #e383f549
 def igc_learner(dls, network: str = 'resnet_igc', depth: int = None, primary_partition: int = None,
                 secondary_partition: int = None, *, L: int = None, M: int = None, C: int = None,
-                precision: str = 'auto', channels_last: bool = True, compile: bool = False, model: nn.Module = None,
-                metrics=None, opt_func=nesterov_sgd, lr: float = 0.1, wd: float = 1e-4, cbs=None, **kwargs) -> Learner:
+                n_out: int = None, precision: str = 'auto', channels_last: bool = True, compile: bool = False,
+                model: nn.Module = None, metrics=None, opt_func=None, lr: float = None, wd: float = None, wd_bn_bias: bool = None,
+                cbs=None, **kwargs) -> Learner:
     "A fastai `Learner` training `network` (a name of `get_model`; arguments left None take its defaults) on `dls`"
-    n_out = getattr(dls, 'c', None) or len(getattr(dls, 'vocab', None) or [])  # folder loaders carry a vocab only
+    if n_out is None: n_out = getattr(dls, 'c', None) or len(getattr(dls, 'vocab', None) or []) or None  # folder loaders carry a vocab only
     if model is None:
-        if not n_out: raise ValueError("dls has no number of classes (dls.c): pass dls with a vocab, or build `model` yourself")
+        if not n_out: raise ValueError("dls say nothing of the number of classes (no dls.c, no vocab): pass n_out=, or build `model` yourself")
         given = dict(depth=depth, primary_partition=primary_partition, secondary_partition=secondary_partition, L=L, M=M, C=C)
         model = get_model(network, num_classes=n_out, **{k: v for k, v in given.items() if v is not None})
     dev = _device(getattr(dls, 'device', None))
@@ -99,8 +108,9 @@ def igc_learner(dls, network: str = 'resnet_igc', depth: int = None, primary_par
     if metrics is None: metrics = [accuracy] + ([partial(top_k_accuracy, k=5)] if (n_out or 0) >= 100 else [])
     cbs = listify(cbs) + ([ChannelsLastCB()] if channels_last else []) + ([AMP(prec)] if prec != 'fp32' else [])
     if compile: model.compile()
-    learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), opt_func=opt_func, lr=lr, wd=wd, wd_bn_bias=True,
-                    metrics=metrics, splitter=igc_splitter if hasattr(model, 'body') else trainable_params,
-                    cbs=cbs, **kwargs)
-    learn.precision = prec
+    sgd = opt_func is nesterov_sgd
+    learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), opt_func=opt_func or Adam, lr=lr or (0.1 if sgd else defaults.lr),
+                    wd=wd, wd_bn_bias=sgd if wd_bn_bias is None else wd_bn_bias, metrics=metrics,
+                    splitter=igc_splitter if hasattr(model, 'body') else trainable_params, cbs=cbs, **kwargs)
+    learn.precision, learn.default_opt = prec, opt_func is None
     return learn

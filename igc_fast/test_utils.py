@@ -89,11 +89,17 @@ def fake_image_folder(path, classes=('cat', 'dog', 'fish'), n=(4, 2), size=(40, 
     return Path(path)
 
 # %% ../nbs/97_test_utils.ipynb #2a3b4c5d
+def _same(a, b) -> bool:
+    "Equal to the bit: tensors, and dicts and lists of them and of plain values"
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(a, dict): return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)): return isinstance(b, (list, tuple)) and len(a) == len(b) and all(map(_same, a, b))
+    return a == b
+
 def same_state(a: dict, b: dict) -> bool:
-    "Whether checkpoints `a` and `b` hold identical model tensors and optimizer momentum buffers"
-    if a['model'].keys() != b['model'].keys() or not all(torch.equal(a['model'][k], b['model'][k]) for k in a['model']): return False
-    sa, sb = a['opt']['state'], b['opt']['state']
-    return sa.keys() == sb.keys() and all(torch.equal(sa[i]['momentum_buffer'], sb[i]['momentum_buffer']) for i in sa if 'momentum_buffer' in sa[i])
+    "Whether checkpoints `a` and `b` hold identical model tensors and optimizer states (torch's SGD momentum, fastai's Adam averages)"
+    return _same(a['model'], b['model']) and _same(a['opt']['state'], b['opt']['state'])
 
 # %% ../nbs/97_test_utils.ipynb #3af5c681
 def watch_modules(model: nn.Module) -> tuple:
