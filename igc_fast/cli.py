@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb #91c77fb8
 from __future__ import annotations
-import argparse, contextlib, json, math, os, platform, random, signal, statistics, sys, tempfile, threading, time, traceback
+import argparse, contextlib, inspect, json, math, os, platform, random, signal, statistics, sys, tempfile, threading, time, traceback
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -81,6 +81,10 @@ writes into an existing run. resuming: --load-epoch E reads <model-prefix>-%04d.
 schedule; flags not given are taken from the checkpoint.
 """
 
+def _multiplied() -> list:
+    "The networks that take a width `multiplier` (IGCV3, MobileNetV2)"
+    return [n for n, f in MODELS.items() if 'multiplier' in inspect.signature(f).parameters]
+
 def get_parser() -> OneLineParser:
     "The `igc_train` argument parser: the original flags and --precision, --channels-last, --compile, --schedule"
     p = OneLineParser(prog=PROG, description='Train an Interleaved Group Convolution network (Zhang et al., ICCV 2017) '
@@ -92,6 +96,7 @@ def get_parser() -> OneLineParser:
     a('--dataset', choices=DATASETS, help='dataset (default digits, bundled; the others need --data-dir)')
     a('--primary-partition', type=int, metavar='L', help='primary partitions L (regular nets: width C)')
     a('--secondary-partition', type=int, metavar='M', help='secondary partitions M (regular nets: 1)')
+    a('--multiplier', type=float, metavar='m', help=f"width multiplier of the networks that take one (default 1.0): {', '.join(_multiplied())}")
     a('--data-dir', help="folder holding cifar-10-batches-py/, cifar-100-python/, SVHN's *_32x32.mat, or ImageNet's train/ and val/")
     a('--data-shape', type=int, metavar='SIZE', help='training crop size (default 32; ImageNet 224)')
     a('--aug-type', type=int, choices=(0, 1, 2), help='augmentation: 0 none, 1 pad 4 + random crop + mirror, 2 random crop + mirror')
@@ -130,7 +135,7 @@ CIFAR_NETS = ('plain', 'plain_igc', 'resnet', 'resnet_igc')
 DIGITS_NET = dict(depth=14, igc_partitions=(4, 4))  # learns the digits (over 95%, the slow test below) in well under a minute on a CPU
 DEFAULT_LOG_DIR = 'snapshot'
 # flags a resumed run takes over from its checkpoint unless they are given again
-RESUMED = ('network', 'depth', 'primary_partition', 'secondary_partition', 'dataset', 'data_dir', 'data_shape',
+RESUMED = ('network', 'depth', 'primary_partition', 'secondary_partition', 'multiplier', 'dataset', 'data_dir', 'data_shape',
            'aug_type', 'batch_size', 'test_batch_size', 'num_epochs', 'lr', 'lr_factor', 'lr_steps', 'schedule',
            'precision', 'channels_last', 'compile', 'impl', 'checkpoint_epochs', 'rand_seed')
 MAX_EPOCHS = 1_000_000  # far beyond any recipe (the paper's longest is 400); the checkpoint interval E/8 stays reachable
@@ -190,7 +195,13 @@ def _checkpoint_prefix(log_dir, exp_name) -> str: return str(Path(log_dir)/exp_n
 
 def _run_base(c: dict) -> str:
     "`<dataset>-<network>-d<depth>-p<L>s<M>`: a default run name without its number"
-    return f"{c['dataset']}-{c['network']}-d{c['depth']}-p{c['primary_partition']}s{c['secondary_partition']}"
+    return f"{c['dataset']}-{c['network']}" + _net_tag(c, '-d{}', '-p{}s{}', '-m{:g}')
+
+def _net_tag(c: dict, depth: str = ' d{}', partitions: str = ' L{} M{}', multiplier: str = ' ×{:g}') -> str:
+    "The depth, partitions and width multiplier of the run's network that it has, for names and messages"
+    return ((depth.format(c['depth']) if c['depth'] is not None else '') +
+            (partitions.format(c['primary_partition'], c['secondary_partition']) if c['primary_partition'] is not None else '') +
+            (multiplier.format(c['multiplier']) if c.get('multiplier') is not None else ''))
 
 def _check_exp_name(name):
     "A `UsageError` unless `name` is None or a plain folder name"
@@ -208,8 +219,15 @@ def resolve_config(args, base: dict = None) -> dict:
         c.update({k: base[k] for k in keep})
     c.setdefault('dataset', 'digits'); c.setdefault('network', 'resnet_igc')
     for k, v in {**DATASET_DEFAULTS[c['dataset']], **network_defaults(c['network'], c['dataset'])}.items(): c.setdefault(k, v)
+    own = original_args(c['network'])
+    extra = [k for k in ('depth', 'primary_partition', 'secondary_partition') if own[k] is None and c.get(k) is not None]
+    if extra: raise UsageError(f"--network {c['network']} has no --{extra[0].replace('_', '-')}", f"drop --{extra[0].replace('_', '-')}")
+    takes = c['network'] in _multiplied()
+    if c.get('multiplier') is not None and not takes:
+        raise UsageError(f"--network {c['network']} has no --multiplier", f"drop it, or choose one of {', '.join(_multiplied())}")
+    c['multiplier'] = (1.0 if c.get('multiplier') is None else float(c['multiplier'])) if takes else None
     for k in ('depth', 'primary_partition', 'secondary_partition', 'num_epochs', 'batch_size', 'test_batch_size', 'data_shape'):
-        if c[k] < 1: raise UsageError(f"--{k.replace('_', '-')} must be a positive integer, got {c[k]}", "see igc_train --help")
+        if c[k] is not None and c[k] < 1: raise UsageError(f"--{k.replace('_', '-')} must be a positive integer, got {c[k]}", "see igc_train --help")
     E = c['num_epochs']
     if E > MAX_EPOCHS: raise UsageError(f"--num-epochs {E} is more than {MAX_EPOCHS:,}", "the paper trains 400 epochs on CIFAR, 120 on ImageNet")
     if not 0 < c['lr'] < math.inf: raise UsageError(f"--lr must be positive and finite, got {c['lr']}", "e.g. --lr 0.1")
@@ -321,13 +339,13 @@ def _fix(fix: str, errors=(ValueError,)):
     except UsageError: raise
     except errors as e: raise UsageError(str(e), fix) from e
 
-_NET_FIX = 'check --network, --depth, --primary-partition and --secondary-partition'
+_NET_FIX = 'check --network, --depth, --primary-partition, --secondary-partition and --multiplier'
 
 # %% ../nbs/10_cli.ipynb #803c7f46
 def _build_model(c: dict, n_classes: int):
     with _fix(_NET_FIX):
-        m = get_model(c['network'], num_classes=n_classes, depth=c['depth'], primary_partition=c['primary_partition'],
-                      secondary_partition=c['secondary_partition'])
+        given = {k: c[k] for k in ('depth', 'primary_partition', 'secondary_partition', 'multiplier') if c.get(k) is not None}
+        m = get_model(c['network'], num_classes=n_classes, **given)
     for l in m.modules():   # --impl: this network's layers; 'auto' stays None, which use_impl (export_program) can still set
         if isinstance(l, IGC): l.impl = None if c['impl'] == 'auto' else c['impl']
     return m
@@ -342,7 +360,7 @@ def _build_dls(c: dict, device: str):
         return tensor_dls(c['dataset'], path=c['data_dir'], size=size, seed=c['rand_seed'], **kw)
 
 # %% ../nbs/10_cli.ipynb #914d8057
-NET_KEYS = ('network', 'depth', 'primary_partition', 'secondary_partition', 'dataset')
+NET_KEYS = ('network', 'depth', 'primary_partition', 'secondary_partition', 'multiplier', 'dataset')
 
 def _check_same_net(c: dict, saved: dict, path):
     "A `UsageError` naming each flag that builds another network than the checkpoint's"
@@ -513,7 +531,7 @@ def train(job: SimpleNamespace, out=None) -> dict:
         ckpts = CheckpointCB(c['model_prefix'], c['checkpoint_epochs'], c)   # every rank: it seeds the data; rank 0 writes
         cbs = [log, ckpts] + ([ResumeCB(job.ckpt)] if job.ckpt else [])
         n_params, W = sum(p.numel() for p in learn.model.parameters()), world_size()
-        print(f"{PROG}: {c['network']} d{c['depth']} L{c['primary_partition']} M{c['secondary_partition']} ({n_params:,} parameters) "
+        print(f"{PROG}: {c['network']}{_net_tag(c)} ({n_params:,} parameters) "
               f"on {c['dataset']}, {c['device']} {job.precision}" + (f" ×{W} processes (DDP)" if W > 1 else '') +
               f", epochs {start + 1}..{E} ({c['schedule']}), run folder {run_dir}", file=out, flush=True)
         t0 = time.perf_counter()
@@ -523,7 +541,7 @@ def train(job: SimpleNamespace, out=None) -> dict:
         wall = time.perf_counter() - t0
         last = log.rows[-1]
         metrics = dict(network=c['network'], depth=c['depth'], primary_partition=c['primary_partition'],
-                       secondary_partition=c['secondary_partition'], params=n_params, dataset=c['dataset'], epochs=E,
+                       secondary_partition=c['secondary_partition'], multiplier=c['multiplier'], params=n_params, dataset=c['dataset'], epochs=E,
                        start_epoch=start, test_accuracy=last['accuracy'], test_loss=last['valid_loss'],
                        **({'test_top5_accuracy': last['top_k_accuracy']} if 'top_k_accuracy' in last else {}),
                        wall_time_s=wall, train_time_s=sum(r['train_s'] for r in log.rows),
@@ -581,7 +599,7 @@ def _say(line: str):
 def dry_run(job: SimpleNamespace, out=None):
     "Claim the run's folders as `train` would (`claim_run`), print the line a run starts with, and leave no folder behind"
     with claim_run(job.config, dry=True) as c:
-        print(f"{PROG}: ready (dry run, nothing trained): {c['network']} d{c['depth']} L{c['primary_partition']} M{c['secondary_partition']} "
+        print(f"{PROG}: ready (dry run, nothing trained): {c['network']}{_net_tag(c)} "
               f"on {c['dataset']}, {c['device']} {job.precision}, epochs {(c['load_epoch'] or 0) + 1}..{c['num_epochs']}, "
               f"run folder {Path(c['log_dir'])/c['exp_name']}", file=out or sys.stdout, flush=True)
 

@@ -15,7 +15,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import pandas as pd
 from .core import igc_params
 from .fast import use_impl
-from .models import MODELS, get_model, model_kwargs, plain_blocks, resnet_blocks
+from .models import INPUT_PX, MODELS, get_model, model_kwargs, plain_blocks, resnet_blocks
 
 # %% ../nbs/04_complexity.ipynb #e459bb5f
 def count_params(model: nn.Module) -> dict:
@@ -69,8 +69,8 @@ def flop_counter_macs(model: nn.Module, px: int = 32) -> int:
 CIFAR_NAMES = ('plain', 'plain_igc', 'resnet', 'resnet_igc')
 
 def input_px(name: str) -> int:
-    "The original input size of network `name`: 32 for the CIFAR/SVHN nets, 224 for ImageNet"
-    return 32 if name in CIFAR_NAMES else 224
+    "The input size network `name` is made for: 32 for the CIFAR/SVHN nets, 224 for ImageNet"
+    return INPUT_PX[name]
 
 def complexity(name: str, px: int = None, **kwargs) -> dict:
     "Parameters by convention and MACs (hooks and FlopCounterMode) of `get_model(name, **kwargs)` at px×px"

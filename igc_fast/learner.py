@@ -93,7 +93,7 @@ def fit_paper(self: Learner, n_epoch: int, lr: float = 0.1, lr_steps=None, lr_fa
 
 # %% ../nbs/08_learner.ipynb #e383f549
 def igc_learner(dls, network: str = 'resnet_igc', depth: int = None, primary_partition: int = None,
-                secondary_partition: int = None, *, L: int = None, M: int = None, C: int = None,
+                secondary_partition: int = None, *, L: int = None, M: int = None, C: int = None, multiplier: float = None,
                 n_out: int = None, precision: str = 'auto', channels_last: bool = True, compile: bool = False,
                 model: nn.Module = None, metrics=None, opt_func=None, lr: float = None, wd: float = None, wd_bn_bias: bool = None,
                 cbs=None, **kwargs) -> Learner:
@@ -101,7 +101,7 @@ def igc_learner(dls, network: str = 'resnet_igc', depth: int = None, primary_par
     if n_out is None: n_out = getattr(dls, 'c', None) or len(getattr(dls, 'vocab', None) or []) or None  # folder loaders carry a vocab only
     if model is None:
         if not n_out: raise ValueError("dls say nothing of the number of classes (no dls.c, no vocab): pass n_out=, or build `model` yourself")
-        given = dict(depth=depth, primary_partition=primary_partition, secondary_partition=secondary_partition, L=L, M=M, C=C)
+        given = dict(depth=depth, primary_partition=primary_partition, secondary_partition=secondary_partition, L=L, M=M, C=C, multiplier=multiplier)
         model = get_model(network, num_classes=n_out, **{k: v for k, v in given.items() if v is not None})
     dev = _device(getattr(dls, 'device', None))
     prec = resolve_precision(precision, dev)

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['rel_error', 'reference_counts', 'fake_cifar10', 'fake_cifar100', 'fake_svhn', 'fake_image_folder', 'same_state',
-           'watch_modules']
+           'watch_modules', 'check_timm_contract']
 
 # %% ../nbs/97_test_utils.ipynb #6a0d3e14
 import json, pickle
@@ -109,3 +109,28 @@ def watch_modules(model: nn.Module) -> tuple:
         hs.append(m.register_forward_hook(lambda mod, i, o, n=n: fwd.add(n)))
         hs.append(m.register_full_backward_hook(lambda mod, gi, go, n=n: bwd.add(n)))
     return fwd, bwd, hs
+
+# %% ../nbs/97_test_utils.ipynb #6d7e8f90
+def check_timm_contract(name: str):
+    "Assert that timm's `create_model(name)` meets timm's model contract (see above)"
+    import timm
+    m = timm.create_model(name, pretrained=False).eval()
+    cfg, sd = m.pretrained_cfg, m.state_dict()
+    px = cfg['input_size'][-1]
+    small = px if px == 32 else 64
+    assert m.num_classes == cfg['num_classes'], (name, m.num_classes)
+    x = torch.randn(1, 3, small, small)
+    with torch.no_grad():
+        f = m.forward_features(x)
+        assert f.shape[-2:] == tuple(p * small // px for p in cfg['pool_size']) and f.shape[1] == m.num_features, (name, f.shape)
+        m.reset_classifier(0); assert m(x).shape == (1, m.num_features), name
+        m.reset_classifier(0, ''); assert m(x).shape == f.shape, name
+    assert cfg['first_conv'] + '.weight' in sd and cfg['classifier'] + '.weight' in sd, name
+    m = timm.create_model(name, num_classes=42)
+    y = m(torch.randn(2, 3, small, small)); y.mean().backward()
+    assert y.shape == (2, 42) and torch.isfinite(y).all(), name
+    assert all(p.grad is not None for p in m.parameters()), f"{name}: a parameter got no gradient"
+    fm = timm.create_model(name, features_only=True).eval()
+    with torch.no_grad(): outs = fm(x)
+    assert [o.shape[1] for o in outs] == fm.feature_info.channels() and len(outs) >= 4, name
+    assert timm.create_model(name, in_chans=1).body.stem.conv.in_channels == 1, name
