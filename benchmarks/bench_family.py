@@ -1,0 +1,258 @@
+"""IGCV3 against MobileNetV2: training images/s and peak memory, block and network, at the same batch, input size and
+precision. The networks: `igcv3` (IGCV3-D ×1.0, the released model) against the official repository's `mobilenetv2`
+and torchvision's `mobilenet_v2` (the two differ by one 1×1 convolution); IGCV3-D and MobileNetV2 cost the same
+multiply-accumulates (about 313 M at 224×224), which is the comparison the ShuffleNet V2 paper made on a GPU. The
+blocks: one `IGCV3Block` (t = 6, G1 = G2 = 2, shuffle) against the MobileNetV2 block of the same widths (dense 1×1s,
+ReLU6 after the expansion), at the shapes of three stages of the 224×224 network; and in fp32 against two exact
+rewrites that fold its channel shuffle into the weights (into W¹, or past the depthwise W² into W³).
+
+A training step is forward, cross-entropy (networks) or the mean square (blocks), backward and an SGD step (Nesterov
+momentum 0.9, weight decay 1e-4) on random data. Timing: both sides live in one process and run in alternation, in
+`--rounds` rounds of `--steps` steps each (this machine stalls single steps for seconds; alternating makes a stall
+hit either side alike); per side the median step of each round, then the best round and the spread of the round
+medians. Peak memory: a fresh process per side, the peak resident set over two steps above the resident set before
+them (CPU: /proc/self/status VmHWM after resetting it through /proc/self/clear_refs) or
+`torch.cuda.max_memory_allocated` (CUDA). Last, a profile of one network step of each kind per operator.
+
+Usage: python benchmarks/bench_family.py [--device cpu|cuda] [--rounds 7] [--steps 5] [--out FILE]
+"""
+import argparse, json, os, platform, statistics, subprocess, sys, time, warnings
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from common import REPO, code_state, hardware, sync, wait_quiet
+
+NETS = [('igcv3', 'IGCV3-D ×1.0 (igcv3)'), ('mobilenetv2', 'MobileNetV2 (official repository)'),
+        ('torchvision.mobilenet_v2', 'MobileNetV2 (torchvision)')]
+BLOCKS = [(24, 24, 144, 56), (32, 32, 192, 28), (96, 96, 576, 14)]   # (ni, nf, mid, pixels): stages 2, 3 and 5 at 224×224
+
+
+def build_net(name):
+    if name == 'torchvision.mobilenet_v2':
+        import torchvision
+        return torchvision.models.mobilenet_v2()
+    from igc_fast.models import get_model
+    return get_model(name)
+
+
+def build_block(kind, ni, nf, mid):
+    from igc_fast.igcv3 import IGCV3Block
+    return IGCV3Block(ni, nf, 1, mid) if kind == 'igcv3' else IGCV3Block(ni, nf, 1, mid, G1=1, G2=1, expand_act=True)
+
+
+def fold_into_w1(b, x):
+    "The IGCV3 block with P¹ folded into W¹: one dense 1×1 with the rows of the shuffled grouped weight (2× its MACs), no shuffle"
+    from igc_fast.core import group_to_dense, shuffle_index
+    e, bn = b.expand.conv, b.expand.bn
+    idx = shuffle_index(e.out_channels, e.groups)
+    h = F.conv2d(x, group_to_dense(e.weight, e.groups)[idx])
+    h = F.batch_norm(h, bn.running_mean[idx], bn.running_var[idx], bn.weight[idx], bn.bias[idx], True, 0.0, bn.eps)
+    y = b.project(b.dw(h))
+    return x + y if b.shortcut else y
+
+
+def fold_into_w3(b, x):
+    "The IGCV3 block with P¹ moved past the channel-wise W² into W³: W³ a dense 1×1 with permuted columns (2× its MACs), no shuffle"
+    from igc_fast.core import group_to_dense, shuffle_index
+    e, d, p = b.expand.conv, b.dw.conv, b.project.conv
+    inv = torch.argsort(shuffle_index(e.out_channels, e.groups))
+    bn = b.dw.bn
+    h = F.conv2d(b.expand(x), d.weight[inv], None, d.stride, 1, 1, d.groups)
+    h = F.relu6(F.batch_norm(h, bn.running_mean[inv], bn.running_var[inv], bn.weight[inv], bn.bias[inv], True, 0.0, bn.eps))
+    y = b.project.bn(F.conv2d(h, group_to_dense(p.weight, p.groups)[:, inv]))
+    return x + y if b.shortcut else y
+
+
+FOLDS = {'P¹ folded into W¹': fold_into_w1, 'P¹ folded into W³': fold_into_w3}
+
+
+class Folded(torch.nn.Module):
+    "An IGCV3 block computed by `fold` (its own parameters, so the optimiser steps them)"
+    def __init__(self, block, fold): super().__init__(); self.block, self.fold = block, fold
+    def forward(self, x): return self.fold(self.block, x)
+
+
+def check_folds():
+    "Each fold equals the block in float64, forward and every gradient, before it is timed"
+    torch.manual_seed(0)
+    b = build_block('igcv3', 8, 8, 48).double()
+    x = torch.randn(2, 8, 6, 6, dtype=torch.float64, requires_grad=True)
+    ref = b(x); gr = torch.autograd.grad(ref.sum(), [x, *b.parameters()])
+    for name, f in FOLDS.items():
+        y = f(b, x); gy = torch.autograd.grad(y.sum(), [x, *b.parameters()])
+        err = max([(y - ref).abs().max().item()] + [(u - v).abs().max().item() for u, v in zip(gy, gr)])
+        if err > 1e-10: raise SystemExit(f'{name} differs from the block by {err:.1e}')
+
+
+def stepper(model, x, y, dev, prec):
+    "A function running one training step of `model` on (x, y)"
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    dt = dict(bf16=torch.bfloat16, fp16=torch.float16).get(prec)
+    scaler = torch.amp.GradScaler(dev) if prec == 'fp16' else None
+    def step():
+        with torch.autocast(dev, dtype=dt, enabled=dt is not None):
+            out = model(x)
+            loss = F.cross_entropy(out, y) if y is not None else out.float().square().mean()
+        if scaler: scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+        else: loss.backward(); opt.step()
+        opt.zero_grad(set_to_none=True)
+    return step
+
+
+def setup(side, dev):
+    "(model, x, y) of one side: {'net': name} or {'block': kind, 'shape': (ni, nf, mid, px)}, with batch `bs`"
+    torch.manual_seed(0)
+    fmt = torch.channels_last
+    if 'net' in side:
+        m = build_net(side['net']).to(dev).to(memory_format=fmt)
+        x = torch.randn(side['bs'], 3, side['px'], side['px'], device=dev).contiguous(memory_format=fmt)
+        return m, x, torch.randint(0, 1000, (side['bs'],), device=dev)
+    ni, nf, mid, px = side['shape']
+    m = build_block('igcv3' if side['block'] in FOLDS else side['block'], ni, nf, mid).to(dev).to(memory_format=fmt)
+    if side['block'] in FOLDS: m = Folded(m, FOLDS[side['block']])
+    return m, torch.randn(side['bs'], ni, px, px, device=dev).contiguous(memory_format=fmt), None
+
+
+def time_pair(a, b, dev, prec, rounds, steps, warmup=2):
+    "Best round-median step time of sides `a` and `b` run in alternation, and the spread of each side's round medians"
+    runs = []
+    for side in (a, b):
+        m, x, y = setup(side, dev)
+        s = stepper(m, x, y, dev, prec)
+        for _ in range(warmup): s()
+        runs.append((s, []))
+    for _ in range(rounds):
+        for s, meds in runs:
+            ts = []
+            for _ in range(steps):
+                sync(dev); t = time.perf_counter(); s(); sync(dev); ts.append(time.perf_counter() - t)
+            meds.append(statistics.median(ts))
+    return [(min(meds), (max(meds) - min(meds)) / min(meds), meds) for _, meds in runs]
+
+
+def child(cfg):
+    "One side's peak training memory in a fresh process, printed as one JSON line"
+    dev = cfg['device']
+    from igc_fast.fast import keep_freed_memory
+    keep_freed_memory()
+    m, x, y = setup(cfg['side'], dev)
+    s = stepper(m, x, y, dev, cfg['prec'])
+    rss0 = _status('VmRSS')
+    if dev == 'cuda': torch.cuda.reset_peak_memory_stats()
+    else: Path('/proc/self/clear_refs').write_text('5')   # reset the peak resident set (VmHWM) to the current one
+    for _ in range(2): s()
+    sync(dev)
+    peak = torch.cuda.max_memory_allocated() if dev == 'cuda' else _status('VmHWM') - rss0
+    print(json.dumps(dict(peak=peak, params=sum(p.numel() for p in m.parameters()))))
+
+
+def _status(key: str) -> int:
+    "A size in bytes from /proc/self/status (VmRSS: resident now, VmHWM: the peak since the last reset)"
+    line = next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith(key + ':'))
+    return int(line.split()[1]) * 1024
+
+
+def profile(name, bs, px, dev, steps=3):
+    "Share of one network's training step per operator (self time), from torch.profiler over `steps` steps"
+    from torch.profiler import profile as prof, ProfilerActivity
+    m, x, y = setup(dict(net=name, bs=bs, px=px), dev)
+    s = stepper(m, x, y, dev, 'fp32')
+    for _ in range(2): s()
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if dev == 'cuda' else [])
+    with prof(activities=acts) as p:
+        for _ in range(steps): s()
+    ev = [(e.key, e.self_device_time_total if dev == 'cuda' else e.self_cpu_time_total) for e in p.key_averages()]
+    total = sum(t for _, t in ev)
+    return sorted(((k, t / total) for k, t in ev), key=lambda kt: -kt[1])[:8]
+
+
+def memory(side, dev, prec):
+    r = subprocess.run([sys.executable, __file__, '--child', json.dumps(dict(side=side, device=dev, prec=prec))],
+                       capture_output=True, text=True, cwd=REPO, env={**os.environ, 'PYTHONWARNINGS': 'ignore'})
+    if r.returncode: print(r.stderr[-3000:]); raise SystemExit(f'{side} failed')
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
+    ap.add_argument('--rounds', type=int, default=7)
+    ap.add_argument('--steps', type=int, default=5, help='training steps per side per round')
+    ap.add_argument('--net-batch', type=int, default=None, help='default 16 on a CPU, 256 on CUDA')
+    ap.add_argument('--net-px', type=int, default=None, help='default 112 on a CPU, 224 on CUDA')
+    ap.add_argument('--block-batch', type=int, default=None, help='default 16 on a CPU, 256 on CUDA')
+    ap.add_argument('--out', default=None, help='markdown file (default benchmarks/results/family_{device}.md)')
+    ap.add_argument('--child', default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    warnings.filterwarnings('ignore')
+    if args.child: return child(json.loads(args.child))
+    if args.device == 'cuda' and not torch.cuda.is_available(): raise SystemExit('no CUDA device: run with --device cpu')
+    cpu, dev = args.device == 'cpu', args.device
+    nb, npx, bb = args.net_batch or (16 if cpu else 256), args.net_px or (112 if cpu else 224), args.block_batch or (16 if cpu else 256)
+    precs = ('fp32', 'bf16') if cpu else ('fp32', 'bf16', 'fp16')
+    out = Path(args.out or REPO/'benchmarks'/'results'/f'family_{dev}.md')
+    check_folds()
+    wait_quiet()
+    t0, load0 = time.perf_counter(), os.getloadavg()
+    rows = []
+    for prec in precs:
+        for other in NETS[1:]:
+            a, b = dict(net=NETS[0][0], bs=nb, px=npx), dict(net=other[0], bs=nb, px=npx)
+            (ta, sa, _), (tb, sb, _) = time_pair(a, b, dev, prec, args.rounds, args.steps)
+            ma, mb = memory(a, dev, prec), memory(b, dev, prec)
+            rows.append(dict(kind='network', what=f'{NETS[0][1]} vs {other[1]}', shape=f'batch {nb}, {npx}×{npx}', prec=prec,
+                             a=(nb / ta, sa, ma), b=(nb / tb, sb, mb)))
+            print(f"{prec} {rows[-1]['what']}: {nb / ta:.1f} vs {nb / tb:.1f} img/s (×{tb / ta:.2f}), peak {ma['peak'] / 2**20:.0f} vs {mb['peak'] / 2**20:.0f} MiB "
+                  f"({time.perf_counter() - t0:.0f}s)", flush=True)
+        for shape in BLOCKS:
+            a, b = dict(block='igcv3', shape=shape, bs=bb), dict(block='mobilenetv2', shape=shape, bs=bb)
+            (ta, sa, _), (tb, sb, _) = time_pair(a, b, dev, prec, args.rounds, args.steps)
+            ma, mb = memory(a, dev, prec), memory(b, dev, prec)
+            ni, nf, mid, px = shape
+            rows.append(dict(kind='block', what=f'{ni}→{mid}→{nf}', shape=f'batch {bb}, {px}×{px}', prec=prec,
+                             a=(bb / ta, sa, ma), b=(bb / tb, sb, mb)))
+            print(f"{prec} block {rows[-1]['what']} at {px}: {bb / ta:.1f} vs {bb / tb:.1f} img/s (×{tb / ta:.2f}) ({time.perf_counter() - t0:.0f}s)", flush=True)
+            if prec == 'fp32':   # the exact folds of the shuffle into the weights, each against the block as it is
+                for fold in FOLDS:
+                    (ta, sa, _), (tb, sb, _) = time_pair(a, dict(block=fold, shape=shape, bs=bb), dev, prec, args.rounds, args.steps)
+                    rows.append(dict(kind='fold', what=f'{ni}→{mid}→{nf}: the block vs {fold}', shape=f'batch {bb}, {px}×{px}', prec=prec,
+                                     a=(bb / ta, sa, ma), b=(bb / tb, sb, memory(dict(block=fold, shape=shape, bs=bb), dev, prec))))
+                    print(f"{prec} {rows[-1]['what']}: {bb / ta:.1f} vs {bb / tb:.1f} img/s", flush=True)
+    profiles = {label: profile(name, nb, npx, dev) for name, label in NETS[:2]}
+    write(out, args, rows, time.perf_counter() - t0, load0, os.getloadavg(), profiles)
+    print(f'wrote {out}')
+
+
+def write(out, args, rows, wall, load0, load1, profiles):
+    import fastai
+    dev = args.device
+    hw = hardware(dev) + ('; **no GPU run was made** (this machine has no CUDA device; `--device cuda` writes `family_cuda.md`)' if dev == 'cpu' else '')
+    L = ['# IGCV3 against MobileNetV2: training throughput and memory, ' + ('CPU' if dev == 'cpu' else 'GPU'), '',
+         f'Produced by `python benchmarks/bench_family.py --device {dev} --rounds {args.rounds} --steps {args.steps}` on '
+         f'{time.strftime("%Y-%m-%d %H:%M")}, from the repository root.', '',
+         f'- hardware: {hw}',
+         f'- software: Python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}; code: {code_state()}',
+         '- step: forward, loss (cross-entropy; the mean square for blocks), backward, SGD (Nesterov, momentum 0.9, wd 1e-4) on random '
+         'data, channels_last; bf16/fp16 = autocast',
+         f'- timing: both sides in one process, alternating, {args.rounds} rounds of {args.steps} steps per side; images/s from the best '
+         'round\'s median step; spread = (slowest − fastest round median) / fastest',
+         '- peak memory: a fresh process per side, ' + ('the peak resident set (VmHWM, reset first) over two steps above the resident set before them' if dev == 'cpu'
+                                                        else '`torch.cuda.max_memory_allocated` over two steps'),
+         f'- 1-minute load average {load0[0]:.2f} at the start, {load1[0]:.2f} at the end; total wall time {wall:.0f} s', '',
+         '- rows "fold": the IGCV3 block as it is (left) against an exact rewrite that folds the channel shuffle P¹ into the weights '
+         '(right; checked equal in float64, forward and gradients, before timing)', '',
+         '| what | shape | precision | IGCV3 images/s (spread) | MobileNetV2 (fold: rewrite) images/s (spread) | IGCV3 ÷ right | IGCV3 peak MiB | right peak MiB | params IGCV3 / right |',
+         '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |']
+    for r in rows:
+        (ra, sa, ma), (rb, sb, mb) = r['a'], r['b']
+        L.append(f"| {r['kind']}: {r['what']} | {r['shape']} | {r['prec']} | {ra:,.1f} ({sa:.0%}) | {rb:,.1f} ({sb:.0%}) | {ra / rb:.2f} | "
+                 f"{ma['peak'] / 2**20:,.0f} | {mb['peak'] / 2**20:,.0f} | {ma['params']:,} / {mb['params']:,} |")
+    L += ['', f'## Where a training step goes (fp32, {rows[0]["shape"]}; torch.profiler, self time, the 8 largest operators)', '']
+    for label, top in profiles.items():
+        L += [f'- {label}: ' + ', '.join(f'`{k}` {v:.0%}' for k, v in top)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text('\n'.join(L) + '\n')
+
+
+if __name__ == '__main__': main()
