@@ -163,7 +163,7 @@ def igcv2_cifar_plan(depth: int, C: int, L: int = 3) -> tuple:
     return C, stages
 
 def igcv2_net(plan: tuple, num_classes: int = 1000, stem_stride: int = 2) -> IGCNet:
-    "The network of `plan` = (stem, stages): stem conv3×3 + BN + ReLU, stages of `IGCV2Layer`s, pool, FC"
+    "The network of `plan` = (stem, stages): stem conv3×3 + BN + ReLU, stages of `IGCV2Layer` modules, pool, FC"
     stem, stages = plan
     body, features, r = [], [(stem, stem_stride)], stem_stride
     for stage in stages:
