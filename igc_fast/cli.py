@@ -194,7 +194,7 @@ def _lr_steps(s) -> list:
 def _checkpoint_prefix(log_dir, exp_name) -> str: return str(Path(log_dir)/exp_name/'model')
 
 def _run_base(c: dict) -> str:
-    "`<dataset>-<network>-d<depth>-p<L>s<M>`: a default run name without its number"
+    "`<dataset>-<network>-d<depth>-p<L>s<M>` (the parts its network has, `-m<multiplier>` for IGCV3): a default run name without its number"
     return f"{c['dataset']}-{c['network']}" + _net_tag(c, '-d{}', '-p{}s{}', '-m{:g}')
 
 def _net_tag(c: dict, depth: str = ' d{}', partitions: str = ' L{} M{}', multiplier: str = ' ×{:g}') -> str:
