@@ -13,6 +13,7 @@ crafted pickle's command ran (a sentinel file appeared).
 from __future__ import annotations
 import argparse, builtins, contextlib, datetime, io, json, os, pickle, platform, shutil, signal, subprocess, sys, tempfile, time
 from contextlib import redirect_stderr, redirect_stdout
+from unittest import mock
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import hardware, code_state
@@ -51,6 +52,10 @@ def call(argv, cwd=None):
 def files(folder) -> dict:
     "Every file under `folder` and its bytes"
     return {str(f.relative_to(folder)): f.read_bytes() for f in sorted(Path(folder).rglob('*')) if f.is_file()} if Path(folder).exists() else {}
+
+def names(folder) -> list:
+    "The sorted names of what `folder` holds"
+    return sorted(f.name for f in Path(folder).iterdir())
 
 def short(s, n=150): s = ' '.join(str(s).split()); return s if len(s) <= n else s[:n - 3] + '...'
 
@@ -198,7 +203,7 @@ RUNS = TMP/'runs'
 @case('folders', 'first run', 'igc_train <tiny> --num-epochs 2 --exp-name base', 'exit 0, log, metrics, 2 checkpoints')
 def _():
     c, o, e = _run('base')
-    ok = c == 0 and sorted(f.name for f in (RUNS/'base').iterdir()) == ['log.csv', 'metrics.json', 'model-0001.pth', 'model-0002.pth']
+    ok = c == 0 and names(RUNS/'base') == ['log.csv', 'metrics.json', 'model-0001.pth', 'model-0002.pth']
     return judge(c, e, 0, (), extra_ok=ok), f"exit {c}: {short(o.splitlines()[-1] if o else e)}"
 
 @case('folders', 'same --exp-name again', 'igc_train <tiny> --exp-name base (it exists)', 'exit 2, base untouched')
@@ -252,8 +257,8 @@ def _():
 def _():
     (RUNS/'copy2').mkdir(); shutil.copy(RUNS/'base'/'model-0001.pth', RUNS/'copy2'); (TMP/'cwd').mkdir()
     c, o, e = call(['--model-prefix', str(RUNS/'copy2'/'model'), '--load-epoch', '1'], cwd=TMP/'cwd')
-    ok = (RUNS/'copy2'/'metrics.json').exists() and not list((TMP/'cwd').iterdir())
-    return judge(c, e, 0, (), extra_ok=ok), f"exit {c}; metrics beside the checkpoint: {(RUNS/'copy2'/'metrics.json').exists()}; cwd empty: {not list((TMP/'cwd').iterdir())}"
+    beside, empty = (RUNS/'copy2'/'metrics.json').exists(), not names(TMP/'cwd')
+    return judge(c, e, 0, (), extra_ok=beside and empty), f"exit {c}; metrics beside the checkpoint: {beside}; cwd empty: {empty}"
 
 def _ckpt_case(what, change, contains):
     @case('checkpoints', what, f'resume from a checkpoint: {what}', f'exit 2, one line: {contains!r}')
@@ -301,10 +306,8 @@ def _():
             n.append(1)
             if len(n) == 3: raise OSError(28, 'No space left on device')
         return builtins.open(file, mode, *a, **k)
-    cli.open = full_open
-    try: c, o, e = _run('full-log', epochs=3)
-    finally: del cli.open
-    whole = sorted(f.name for f in (RUNS/'full-log').iterdir()) == ['log.csv', 'model-0001.pth'] and \
+    with mock.patch.object(cli, 'open', full_open, create=True): c, o, e = _run('full-log', epochs=3)
+    whole = names(RUNS/'full-log') == ['log.csv', 'model-0001.pth'] and \
         torch.load(RUNS/'full-log'/'model-0001.pth', weights_only=True)['epoch'] == 1
     return (judge(c, e, 4, ('log.csv', 'No space left')) if whole else 'lost'), f"exit {c}: {short(e)}"
 
@@ -315,10 +318,8 @@ def _():
         n.append(1)
         if len(n) == 2: f.write(b'half'); raise OSError(28, 'No space left on device')
         return real(obj, f, *a, **k)
-    torch.save = save
-    try: c, o, e = _run('full-ckpt', epochs=3)
-    finally: torch.save = real
-    whole = sorted(f.name for f in (RUNS/'full-ckpt').iterdir()) == ['log.csv', 'model-0001.pth']
+    with mock.patch.object(torch, 'save', save): c, o, e = _run('full-ckpt', epochs=3)
+    whole = names(RUNS/'full-ckpt') == ['log.csv', 'model-0001.pth']
     return (judge(c, e, 1, ('could not write checkpoint',)) if whole else 'lost'), f"exit {c}: {short(e)}"
 
 @case('faults', 'disk full writing metrics.json', 'atomic_write(metrics.json) raises ENOSPC', 'exit 4; log and checkpoints whole')
@@ -327,10 +328,8 @@ def _():
     def aw(path, write):
         if Path(path).name == 'metrics.json': raise OSError(28, 'No space left on device')
         return real(path, write)
-    cli.atomic_write = aw
-    try: c, o, e = _run('full-metrics', epochs=1)
-    finally: cli.atomic_write = real
-    whole = sorted(f.name for f in (RUNS/'full-metrics').iterdir()) == ['log.csv', 'model-0001.pth']
+    with mock.patch.object(cli, 'atomic_write', aw): c, o, e = _run('full-metrics', epochs=1)
+    whole = names(RUNS/'full-metrics') == ['log.csv', 'model-0001.pth']
     return (judge(c, e, 4, ('metrics.json',)) if whole else 'lost'), f"exit {c}: {short(e)}"
 
 def proc(argv, **kw):
@@ -351,7 +350,7 @@ def _signal_case(sig, status, words):
         p = proc(TINY + ['--log-dir', str(RUNS), '--num-epochs', '4', '--checkpoint-epochs', '1', '--exp-name', name])
         if not _wait_for(RUNS/name/'model-0001.pth', p): return 'silent wrong', 'the run ended before its first checkpoint'
         p.send_signal(sig); o, e = p.communicate(timeout=120)
-        kept = sorted(f.name for f in (RUNS/name).iterdir()) == ['log.csv', 'model-0001.pth']
+        kept = names(RUNS/name) == ['log.csv', 'model-0001.pth']
         return (judge(p.returncode, e, status, (words, '--load-epoch 1')) if kept else 'lost'), f"exit {p.returncode}: {short(e)}"
 _signal_case(signal.SIGTERM, 143, 'terminated (SIGTERM)')
 _signal_case(signal.SIGINT, 130, 'interrupted')
@@ -392,7 +391,7 @@ def _():
     outs = [p.communicate(timeout=300) for p in ps]
     codes = sorted(p.returncode for p in ps)
     loser = next((e for p, (o, e) in zip(ps, outs) if p.returncode == 2), '')
-    whole = sorted(f.name for f in (TMP/'same'/'same').iterdir()) == ['log.csv', 'metrics.json', 'model-0001.pth']
+    whole = names(TMP/'same'/'same') == ['log.csv', 'metrics.json', 'model-0001.pth']
     if codes != [0, 2] or not whole: return ('lost' if codes == [0, 0] or not whole else 'traceback'), f"exits {codes}"
     return judge(2, loser, 2, ('same',)), f"exits {codes}: {short(loser)}"
 
@@ -405,10 +404,8 @@ def _():
             if m.training: k.append(1)
             return out * float('nan') if m.training and len(k) == n + 2 else out
         job.learn.model.register_forward_hook(hook); return job
-    cli.prepare = prep
-    try: c, o, e = _run('nan', epochs=3)
-    finally: cli.prepare = real
-    whole = sorted(f.name for f in (RUNS/'nan').iterdir()) == ['log.csv', 'model-0001.pth']
+    with mock.patch.object(cli, 'prepare', prep): c, o, e = _run('nan', epochs=3)
+    whole = names(RUNS/'nan') == ['log.csv', 'model-0001.pth']
     return (judge(c, e, 3, ('training loss is nan',)) if whole else 'lost'), f"exit {c}: {short(e)}"
 
 @case('faults', 'a bug (an unexpected exception)', 'a network raising ZeroDivisionError in step 2', 'exit 5, one line, traceback in error.log')
@@ -420,9 +417,7 @@ def _():
             if m.training: k.append(1)
             if len(k) == 2: 1 / 0
         job.learn.model.register_forward_hook(hook); return job
-    cli.prepare = prep
-    try: c, o, e = _run('bug', epochs=1)
-    finally: cli.prepare = real
+    with mock.patch.object(cli, 'prepare', prep): c, o, e = _run('bug', epochs=1)
     log = RUNS/'bug'/'error.log'
     return judge(c, e, 5, ('ZeroDivisionError', 'error.log'), extra_ok=log.exists() and 'Traceback' in log.read_text()), f"exit {c}: {short(e)}"
 
