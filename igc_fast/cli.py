@@ -218,9 +218,9 @@ def resolve_config(args, base: dict = None) -> dict:
         if 'schedule' in given: keep = [k for k in keep if k not in ('lr_steps', 'lr_factor')]
         c.update({k: base[k] for k in keep})
     c.setdefault('dataset', 'digits'); c.setdefault('network', 'resnet_igc')
-    for k, v in {**DATASET_DEFAULTS[c['dataset']], **network_defaults(c['network'], c['dataset'])}.items(): c.setdefault(k, v)
-    own = original_args(c['network'])
-    extra = [k for k in ('depth', 'primary_partition', 'secondary_partition') if own[k] is None and c.get(k) is not None]
+    net = network_defaults(c['network'], c['dataset'])
+    for k, v in {**DATASET_DEFAULTS[c['dataset']], **net}.items(): c.setdefault(k, v)
+    extra = [k for k in ('depth', 'primary_partition', 'secondary_partition') if net[k] is None and c.get(k) is not None]
     if extra: raise UsageError(f"--network {c['network']} has no --{extra[0].replace('_', '-')}", f"drop --{extra[0].replace('_', '-')}")
     takes = c['network'] in _multiplied()
     if c.get('multiplier') is not None and not takes:

@@ -90,12 +90,11 @@ def round_half_away(x: float) -> int:
 
 def _up(c: int, k: int) -> int: return c + (-c) % k
 
-def _check_multiplier(name: str, m):
+def _plan_at(name: str, m, plan_of) -> tuple:
+    "`plan_of(m)` for network `name`, once `m` is a multiplier in (0, 8] and the plan's rounding left every layer channels (the official one does not below about 0.2)"
     if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 < m <= 8:
         raise ValueError(f"{name}: multiplier must be a number in (0, 8], got {m!r}")
-
-def _checked(name: str, plan: tuple, m: float) -> tuple:
-    "`plan`, unless the rounding at multiplier `m` left a layer without channels (the official code's rounding does below about 0.2)"
+    plan = plan_of(m)
     stem, stages, _ = plan
     if stem < 1 or any(min(b[:2] + b[3:4]) < 1 for st in stages for b in st):
         raise ValueError(f"{name}: multiplier {m!r} rounds a layer's width to 0 channels: use a larger multiplier")
@@ -155,13 +154,11 @@ def igcv3_net(plan: tuple, num_classes: int = 1000, G1: int = 2, G2: int = 2, ex
 
 # %% ../nbs/03a_igcv3.ipynb #3a000024
 _V3 = dict(paper='arXiv:1806.00178', origin='https://github.com/homles11/IGCV3', init_fn=init_msra_, levels=9)
-_OFFICIAL = "official rounding (`symbols/igcv3.py`)"
 
 @register(None, px=224, **_V3)
 def igcv3(num_classes=1000, multiplier=1.0, permute_back=False) -> IGCNet:
     "IGCV3-D at width `multiplier` with the official rounding (`symbols/igcv3.py`); `permute_back` adds P²"
-    _check_multiplier('igcv3', multiplier)
-    return igcv3_net(_checked('igcv3', official_plan(IGCV3_D, multiplier), multiplier), num_classes, permute_back=permute_back)
+    return igcv3_net(_plan_at('igcv3', multiplier, lambda m: official_plan(IGCV3_D, m)), num_classes, permute_back=permute_back)
 
 def _pytorchcv(name: str, w: float):
     def build(num_classes=1000) -> IGCNet: return igcv3_net(pytorchcv_plan(w), num_classes)
@@ -177,26 +174,23 @@ igcv3_wd4  = _pytorchcv('igcv3_wd4',  0.25)
 @register(None, px=224, **_V3)
 def igcv3_wider(num_classes=1000, multiplier=1.0) -> IGCNet:
     "IGCV3 with twice the widths and half the blocks (`symbols/igcv3_wider.py`)"
-    _check_multiplier('igcv3_wider', multiplier)
-    return igcv3_net(_checked('igcv3_wider', official_plan(IGCV3_WIDER, multiplier), multiplier), num_classes)
+    return igcv3_net(_plan_at('igcv3_wider', multiplier, lambda m: official_plan(IGCV3_WIDER, m)), num_classes)
 
 @register(None, px=224, **_V3)
 def igcv3_g2g4(num_classes=1000, multiplier=1.0) -> IGCNet:
     "IGCV3-D with a 4-group projection W³ and widths in multiples of 4 (`symbols/igcv3_g2g4.py`)"
-    _check_multiplier('igcv3_g2g4', multiplier)
-    return igcv3_net(_checked('igcv3_g2g4', official_plan(IGCV3_D, multiplier, k=4, rederive='g2g4'), multiplier), num_classes, G2=4)
+    return igcv3_net(_plan_at('igcv3_g2g4', multiplier, lambda m: official_plan(IGCV3_D, m, k=4, rederive='g2g4')), num_classes, G2=4)
 
 @register(None, px=224, **{**_V3, 'paper': 'arXiv:1801.04381'})
 def mobilenetv2(num_classes=1000, multiplier=1.0) -> IGCNet:
     "MobileNetV2 as the official IGCV3 repository builds it (`symbols/mobilenetv2.py`), the paper's baseline"
-    _check_multiplier('mobilenetv2', multiplier)
-    return igcv3_net(_checked('mobilenetv2', official_plan(MOBILENETV2, multiplier, rederive='mobilenetv2'), multiplier), num_classes, G1=1, G2=1, expand_act=True)
+    return igcv3_net(_plan_at('mobilenetv2', multiplier, lambda m: official_plan(MOBILENETV2, m, rederive='mobilenetv2')), num_classes,
+                     G1=1, G2=1, expand_act=True)
 
 @register(None, px=32, reduction=8, **_V3)
 def igcv3_cifar(num_classes=10, multiplier=1.0) -> IGCNet:
     "IGCV3-D for 32×32 images, an adaptation (stem and stage 2 at stride 1): the official CIFAR network is unpublished"
-    _check_multiplier('igcv3_cifar', multiplier)
-    return igcv3_net(_checked('igcv3_cifar', official_plan(IGCV3_D, multiplier, first_stride={1: 1}), multiplier), num_classes, stem_stride=1)
+    return igcv3_net(_plan_at('igcv3_cifar', multiplier, lambda m: official_plan(IGCV3_D, m, first_stride={1: 1})), num_classes, stem_stride=1)
 
 IGCV3_NETS = ('igcv3', 'igcv3_w1', 'igcv3_w3d4', 'igcv3_wd2', 'igcv3_wd4', 'igcv3_wider', 'igcv3_g2g4', 'mobilenetv2', 'igcv3_cifar')
 for _n in IGCV3_NETS: publish(_n)
