@@ -469,19 +469,23 @@ def _refuse_written(d: Path, name: str):
                      "choose another --exp-name" + (f", or continue it: --exp-name {name} --load-epoch {found[-1]}" if found else '')
                      + (' --num-epochs <more than it trained>' if found and (d/'metrics.json').exists() else ''))
 
+def _hold(locks: contextlib.ExitStack, d: Path):
+    "Lock folder `d` for as long as `locks` holds, and clear it of stale `atomic_write` temporaries"
+    locks.enter_context(lock_folder(d)); remove_stale_temporaries(d)
+
 def _claim(c: dict, locks: contextlib.ExitStack, made: list) -> dict:
     "Claim the folders of run `c`, holding their locks in `locks` and adding those it creates to `made`; return its log_dir, exp_name and model_prefix"
     if c['load_epoch'] is not None:
         run_dir = Path(c['model_prefix']).expanduser().parent
-        locks.enter_context(lock_folder(run_dir)); remove_stale_temporaries(run_dir)
+        _hold(locks, run_dir)
         return dict(log_dir=str(run_dir.parent), exp_name=run_dir.name, model_prefix=c['model_prefix'])
     run_dir = _new_run_dir(c, made)
-    locks.enter_context(lock_folder(run_dir)); remove_stale_temporaries(run_dir)
+    _hold(locks, run_dir)
     _refuse_written(run_dir, run_dir.name)
     prefix = Path(c['model_prefix'] or run_dir/'model').expanduser()
     if prefix.parent.resolve() != run_dir.resolve():
         _mkdirs(prefix.parent, '--model-prefix', made)
-        locks.enter_context(lock_folder(prefix.parent)); remove_stale_temporaries(prefix.parent)
+        _hold(locks, prefix.parent)
         if found := saved_epochs(prefix):
             raise UsageError(f"--model-prefix {prefix} already holds the checkpoints of epochs {', '.join(map(str, found[:5]))}{' ...' if len(found) > 5 else ''}",
                              f"choose another --model-prefix, or resume it with --load-epoch {found[-1]}")
