@@ -16,12 +16,12 @@ them (CPU: /proc/self/status VmHWM after resetting it through /proc/self/clear_r
 
 Usage: python benchmarks/bench_family.py [--device cpu|cuda] [--rounds 7] [--steps 5] [--out FILE]
 """
-import argparse, json, os, platform, statistics, subprocess, sys, time, warnings
+import argparse, json, os, platform, subprocess, sys, time, warnings
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from common import REPO, code_state, hardware, sync, wait_quiet
+from common import REPO, alternate, code_state, hardware, op_shares, peak_memory, stepper, wait_quiet
 
 NETS = [('igcv3', 'IGCV3-D ×1.0 (igcv3)'), ('mobilenetv2', 'MobileNetV2 (official repository)'),
         ('torchvision.mobilenet_v2', 'MobileNetV2 (torchvision)')]
@@ -85,21 +85,6 @@ def check_folds():
         if err > 1e-10: raise SystemExit(f'{name} differs from the block by {err:.1e}')
 
 
-def stepper(model, x, y, dev, prec):
-    "A function running one training step of `model` on (x, y)"
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=1e-4)
-    dt = dict(bf16=torch.bfloat16, fp16=torch.float16).get(prec)
-    scaler = torch.amp.GradScaler(dev) if prec == 'fp16' else None
-    def step():
-        with torch.autocast(dev, dtype=dt, enabled=dt is not None):
-            out = model(x)
-            loss = F.cross_entropy(out, y) if y is not None else out.float().square().mean()
-        if scaler: scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
-        else: loss.backward(); opt.step()
-        opt.zero_grad(set_to_none=True)
-    return step
-
-
 def setup(side, dev):
     "(model, x, y) of one side: {'net': name} or {'block': kind, 'shape': (ni, nf, mid, px)}, with batch `bs`"
     torch.manual_seed(0)
@@ -116,55 +101,24 @@ def setup(side, dev):
 
 def time_pair(a, b, dev, prec, rounds, steps, warmup=2):
     "Best round-median step time of sides `a` and `b` run in alternation, and the spread of each side's round medians"
-    runs = []
-    for side in (a, b):
-        m, x, y = setup(side, dev)
-        s = stepper(m, x, y, dev, prec)
-        for _ in range(warmup): s()
-        runs.append((s, []))
-    for _ in range(rounds):
-        for s, meds in runs:
-            ts = []
-            for _ in range(steps):
-                sync(dev); t = time.perf_counter(); s(); sync(dev); ts.append(time.perf_counter() - t)
-            meds.append(statistics.median(ts))
-    return [(min(meds), (max(meds) - min(meds)) / min(meds), meds) for _, meds in runs]
+    return alternate([stepper(*setup(side, dev), dev, prec) for side in (a, b)], dev, rounds, steps, warmup)
 
 
 def child(cfg):
     "One side's peak training memory in a fresh process, printed as one JSON line"
-    dev = cfg['device']
     from igc_fast.fast import keep_freed_memory
     keep_freed_memory()
-    m, x, y = setup(cfg['side'], dev)
-    s = stepper(m, x, y, dev, cfg['prec'])
-    rss0 = _status('VmRSS')
-    if dev == 'cuda': torch.cuda.reset_peak_memory_stats()
-    else: Path('/proc/self/clear_refs').write_text('5')   # reset the peak resident set (VmHWM) to the current one
-    for _ in range(2): s()
-    sync(dev)
-    peak = torch.cuda.max_memory_allocated() if dev == 'cuda' else _status('VmHWM') - rss0
+    m, x, y = setup(cfg['side'], cfg['device'])
+    peak = peak_memory(stepper(m, x, y, cfg['device'], cfg['prec']), cfg['device'])
     print(json.dumps(dict(peak=peak, params=sum(p.numel() for p in m.parameters()))))
-
-
-def _status(key: str) -> int:
-    "A size in bytes from /proc/self/status (VmRSS: resident now, VmHWM: the peak since the last reset)"
-    line = next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith(key + ':'))
-    return int(line.split()[1]) * 1024
 
 
 def profile(name, bs, px, dev, steps=3):
     "Share of one network's training step per operator (self time), from torch.profiler over `steps` steps"
-    from torch.profiler import profile as prof, ProfilerActivity
     m, x, y = setup(dict(net=name, bs=bs, px=px), dev)
     s = stepper(m, x, y, dev, 'fp32')
     for _ in range(2): s()
-    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if dev == 'cuda' else [])
-    with prof(activities=acts) as p:
-        for _ in range(steps): s()
-    ev = [(e.key, e.self_device_time_total if dev == 'cuda' else e.self_cpu_time_total) for e in p.key_averages()]
-    total = sum(t for _, t in ev)
-    return sorted(((k, t / total) for k, t in ev), key=lambda kt: -kt[1])[:8]
+    return op_shares(s, dev, steps)
 
 
 def memory(side, dev, prec):

@@ -1,7 +1,7 @@
 """Helpers shared by the benchmark scripts: the machine's name, the code's state, device sync, and a check for other
 processes that would distort timings on a shared machine. The scripts run as `python benchmarks/<script>.py`, so
 this file is importable as `common`."""
-import os, platform, subprocess, time
+import os, platform, statistics, subprocess, time
 from pathlib import Path
 
 import torch
@@ -74,3 +74,59 @@ def least_spread(measure, device, tries: int = 3, max_spread: float = 0.3, wait_
         if best is None or spread < best[1]: best = (res, spread, attempt)
         if spread <= max_spread: break
     return best
+
+
+def stepper(model, x, y, dev, prec):
+    "A function running one training step of `model` on (x, y): forward, loss (cross-entropy; the mean square when `y` is None), backward, SGD"
+    import torch.nn.functional as F
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=1e-4)
+    dt = dict(bf16=torch.bfloat16, fp16=torch.float16).get(prec)
+    scaler = torch.amp.GradScaler(dev) if prec == 'fp16' else None
+    def step():
+        with torch.autocast(dev, dtype=dt, enabled=dt is not None):
+            out = model(x)
+            loss = F.cross_entropy(out, y) if y is not None else out.float().square().mean()
+        if scaler: scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+        else: loss.backward(); opt.step()
+        opt.zero_grad(set_to_none=True)
+    return step
+
+
+def alternate(steps: list, dev, rounds: int, per_round: int, warmup: int = 2) -> list:
+    "Run the step functions `steps` in alternation, `rounds` rounds of `per_round` calls each: per function (best round median, spread of the round medians, round medians)"
+    for s in steps:
+        for _ in range(warmup): s()
+    meds = [[] for _ in steps]
+    for _ in range(rounds):
+        for s, m in zip(steps, meds):
+            ts = []
+            for _ in range(per_round):
+                sync(dev); t = time.perf_counter(); s(); sync(dev); ts.append(time.perf_counter() - t)
+            m.append(statistics.median(ts))
+    return [(min(m), (max(m) - min(m)) / min(m), m) for m in meds]
+
+
+def status_bytes(key: str) -> int:
+    "A size in bytes from /proc/self/status (VmRSS: resident now, VmHWM: the peak since the last reset)"
+    line = next(l for l in Path('/proc/self/status').read_text().splitlines() if l.startswith(key + ':'))
+    return int(line.split()[1]) * 1024
+
+
+def peak_memory(step, dev, steps: int = 2) -> int:
+    "Peak bytes of `steps` calls of `step`: CUDA's max allocated, or on a CPU the peak resident set (VmHWM, reset first) above the resident set before them"
+    if torch.device(dev).type == 'cuda': torch.cuda.reset_peak_memory_stats()
+    else: rss0 = status_bytes('VmRSS'); Path('/proc/self/clear_refs').write_text('5')   # '5' resets VmHWM to the current resident set
+    for _ in range(steps): step()
+    sync(dev)
+    return torch.cuda.max_memory_allocated() if torch.device(dev).type == 'cuda' else status_bytes('VmHWM') - rss0
+
+
+def op_shares(step, dev, steps: int = 3, top: int = 8) -> list:
+    "The `top` operators of `steps` calls of `step` by share of self time (device time on CUDA), from torch.profiler"
+    from torch.profiler import profile, ProfilerActivity
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.device(dev).type == 'cuda' else [])
+    with profile(activities=acts) as p:
+        for _ in range(steps): step()
+    ev = [(e.key, e.self_device_time_total if torch.device(dev).type == 'cuda' else e.self_cpu_time_total) for e in p.key_averages()]
+    total = sum(t for _, t in ev)
+    return sorted(((k, t / total) for k, t in ev), key=lambda kt: -kt[1])[:top]

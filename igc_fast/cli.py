@@ -112,6 +112,8 @@ def get_parser() -> OneLineParser:
     a('--precision', choices=PRECISIONS, help='auto (default): bf16/fp16 on a GPU, fp32 on a CPU')
     a('--channels-last', action=argparse.BooleanOptionalAction, help='NHWC weights and activations (default; --no-channels-last: NCHW)')
     a('--compile', action='store_true', default=None, help='torch.compile the network')
+    a('--grad-checkpointing', action='store_true', default=None,
+      help="keep only each block's input for backward and recompute the rest there: less memory, the same numbers, slower")
     a('--impl', choices=['auto', 'tune', *IMPLS], help="how IGC layers compute (default auto: the measured rule; tune: measure here; see 02_fast)")
     a('--checkpoint-epochs', type=int, metavar='K', help='save a checkpoint every K epochs and after the last')
     a('--model-prefix', metavar='P', help='checkpoints are P-%%04d.pth (default <log-dir>/<exp-name>/model)')
@@ -137,7 +139,7 @@ DEFAULT_LOG_DIR = 'snapshot'
 # flags a resumed run takes over from its checkpoint unless they are given again
 RESUMED = ('network', 'depth', 'primary_partition', 'secondary_partition', 'multiplier', 'dataset', 'data_dir', 'data_shape',
            'aug_type', 'batch_size', 'test_batch_size', 'num_epochs', 'lr', 'lr_factor', 'lr_steps', 'schedule',
-           'precision', 'channels_last', 'compile', 'impl', 'checkpoint_epochs', 'rand_seed')
+           'precision', 'channels_last', 'compile', 'grad_checkpointing', 'impl', 'checkpoint_epochs', 'rand_seed')
 MAX_EPOCHS = 1_000_000  # far beyond any recipe (the paper's longest is 400); the checkpoint interval E/8 stays reachable
 
 # %% ../nbs/10_cli.ipynb #3b8d2fa1
@@ -258,6 +260,7 @@ def resolve_config(args, base: dict = None) -> dict:
         raise UsageError(f"--load-epoch {load} must lie in 1..{E - 1} to leave epochs to train (--num-epochs {E})",
                          "raise --num-epochs or load an earlier checkpoint")
     c.setdefault('precision', 'auto'); c.setdefault('channels_last', True); c.setdefault('compile', False); c.setdefault('impl', 'auto')
+    c.setdefault('grad_checkpointing', False)
     if c['impl'] not in ('auto', 'tune', *IMPLS):
         raise UsageError(f"--impl {c['impl']} is not an IGC implementation", f"choose auto, tune or one of {', '.join(IMPLS)}")
     c.setdefault('rand_seed', random.SystemRandom().randrange(2**31))
@@ -348,6 +351,7 @@ def _build_model(c: dict, n_classes: int):
         m = get_model(c['network'], num_classes=n_classes, **given)
     for l in m.modules():   # --impl: this network's layers; 'auto' stays None, which use_impl (export_program) can still set
         if isinstance(l, IGC): l.impl = None if c['impl'] == 'auto' else c['impl']
+    m.set_grad_checkpointing(c['grad_checkpointing'])
     return m
 
 def _build_dls(c: dict, device: str):
@@ -551,6 +555,7 @@ def train(job: SimpleNamespace, out=None) -> dict:
                        wall_time_s=wall, train_time_s=sum(r['train_s'] for r in log.rows),
                        train_images_per_s=statistics.median(r['train_images_per_s'] for r in log.rows),
                        precision=job.precision, device=c['device'], channels_last=c['channels_last'], compile=c['compile'], impl=c['impl'],
+                       grad_checkpointing=c['grad_checkpointing'],
                        schedule=c['schedule'], seed=c['rand_seed'], world_size=W, torch=torch.__version__, fastai=fastai.__version__,
                        python=platform.python_version(), log=str(csv), checkpoints=[str(p) for p in ckpts.saved], config=c)
         if main_rank:

@@ -5,21 +5,26 @@
 # %% auto #0
 __all__ = ['BN_EPS', 'MOM_PLAIN', 'MOM_RESNET', 'MODELS', 'PARTITIONS', 'INPUT_PX', 'NET_INFO', 'IGCV1_PAPER', 'IGCV1_CODE',
            'RELEASED', 'resnet18_c64', 'resnet18_c69', 'igc_resnet18_l4m32', 'igc_resnet18_l16m16',
-           'igc_resnet18_l100m2', 'default_cfgs', 'init_original_', 'ConvBN', 'BasicBlock', 'IGCNet', 'igc_splitter',
-           'plain_blocks', 'resnet_blocks', 'layer_weights', 'check_fits', 'cifar_net', 'imagenet_net', 'timm_cfg',
-           'register', 'plain', 'plain_igc', 'resnet', 'resnet_igc', 'resnet_imgnet_d18', 'resnet_igc_imgnet_d18',
-           'igc_resnet18', 'released', 'model_kwargs', 'get_model', 'original_args', 'publish']
+           'igc_resnet18_l100m2', 'default_cfgs', 'init_original_', 'ConvBN', 'BasicBlock', 'keep_buffers', 'recompute',
+           'checkpoint_units', 'saved_bytes', 'IGCNet', 'igc_splitter', 'plain_blocks', 'resnet_blocks',
+           'layer_weights', 'check_fits', 'cifar_net', 'imagenet_net', 'timm_cfg', 'register', 'plain', 'plain_igc',
+           'resnet', 'resnet_igc', 'resnet_imgnet_d18', 'resnet_igc_imgnet_d18', 'igc_resnet18', 'released',
+           'model_kwargs', 'get_model', 'original_args', 'publish']
 
 # %% ../nbs/03_models.ipynb #e603505c
+import contextlib
 import functools
 import inspect
 import math
 import numbers
 import os
+import sys
 from collections import OrderedDict
 from .layers import IGC, check_positive
 from .datasets import DATASET_STATS
-from torch import nn
+import torch
+from torch import nn, Tensor
+from torch.utils.checkpoint import checkpoint
 from fastai.torch_core import params
 from fastai.vision.learner import model_meta
 import timm
@@ -66,6 +71,34 @@ class BasicBlock(nn.Module):
 
     def forward(self, x): return self.act(self.convs(x) + self.shortcut(x))
 
+# %% ../nbs/03_models.ipynb #5c0a2e02
+@contextlib.contextmanager
+def keep_buffers(m: nn.Module):
+    "Within the `with` block, whatever changes `m`'s buffers (BatchNorm's running statistics) is undone on exit"
+    saved = [b.clone() for b in m.buffers()]
+    try: yield
+    finally:
+        with torch.no_grad():
+            for b, v in zip(m.buffers(), saved): b.copy_(v)
+
+def recompute(unit: nn.Module, x: Tensor) -> Tensor:
+    "`unit(x)` keeping only `x` for backward, where `unit` runs again without touching its buffers (`torch.utils.checkpoint`)"
+    return checkpoint(unit, x, use_reentrant=False, context_fn=lambda: (contextlib.nullcontext(), keep_buffers(unit)))
+
+def checkpoint_units(body: nn.Sequential) -> list:
+    "What gradient checkpointing runs again one at a time: the stem, each block of each stage, the final layer"
+    return [u for name, part in body.named_children() for u in (part if name.startswith('stage') else [part])]
+
+def saved_bytes(f, *args) -> int:
+    "Bytes of the distinct tensors autograd keeps for backward when it runs `f(*args)` (storages counted once, parameters included)"
+    held = {}
+    def pack(t: Tensor):
+        s = t.untyped_storage()
+        held[(t.device, s.data_ptr())] = s.nbytes()
+        return t
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t): f(*args)
+    return sum(held.values())
+
 # %% ../nbs/03_models.ipynb #47c8cf23
 def _classifier(nf: int, num_classes: int) -> nn.Module: return nn.Linear(nf, num_classes) if num_classes else nn.Identity()
 
@@ -77,8 +110,17 @@ class IGCNet(nn.Sequential):
         super().__init__(OrderedDict(body=body, head=head))
         self.num_features, self.num_classes = nf, num_classes
         self.feature_info = [dict(num_chs=c, reduction=r, module=f'body.{n}') for (c, r), n in zip(features, body._modules)]
+        self.grad_checkpointing = False
 
-    def forward_features(self, x): return self.body(x)
+    def set_grad_checkpointing(self, enable: bool = True):
+        "Keep only each unit's input for backward and run the unit again there (timm's switch): the same numbers, less memory"
+        self.grad_checkpointing = bool(enable)
+
+    def forward_features(self, x):
+        if not (self.grad_checkpointing and torch.is_grad_enabled()): return self.body(x)
+        for unit in checkpoint_units(self.body): x = recompute(unit, x)
+        return x
+    def forward(self, x): return self.head(self.forward_features(x))
     def forward_head(self, x, pre_logits: bool = False):
         x = self.head.flatten(self.head.pool(x))
         return x if pre_logits else self.head.fc(x)
@@ -332,7 +374,7 @@ def _meta(name: str) -> dict:
     return dict(cut=-1, split=igc_splitter, stats=(cfg['mean'], cfg['std']))
 
 # %% ../nbs/03_models.ipynb #7f1e0a05
-default_cfgs = {}   # timm's registry reads the `default_cfgs` of an entry point's module
+default_cfgs = {}   # timm's registry reads the `default_cfgs` of an entry point's module (`publish` adds one where a module lacks it)
 
 def _timm_entry(name: str):
     "timm's entry point for network `name`"
@@ -343,14 +385,14 @@ def _timm_entry(name: str):
         return build_model_with_cfg(functools.partial(get_model, name), name, pretrained,
                                     feature_cfg=dict(flatten_sequential=True, out_indices=levels), **kwargs)
     entry.__name__ = entry.__qualname__ = name
-    entry.__module__, entry.__doc__ = __name__, MODELS[name].__doc__
+    entry.__module__, entry.__doc__ = MODELS[name].__module__, MODELS[name].__doc__   # timm lists it under the module that defines it
     return entry
 
 def publish(name: str):
     "Make network `name` of `MODELS` known to fastai (a `model_meta` entry) and to timm (its registry, with `timm_cfg`)"
     model_meta[MODELS[name]] = _meta(name)
     if timm.is_model(name): return
-    default_cfgs.update(generate_default_cfgs({name: timm_cfg(name)}))
+    vars(sys.modules[MODELS[name].__module__]).setdefault('default_cfgs', {}).update(generate_default_cfgs({name: timm_cfg(name)}))
     register_model(_timm_entry(name))
 
 for _n in list(MODELS): publish(_n)

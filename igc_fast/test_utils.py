@@ -7,7 +7,7 @@ __all__ = ['rel_error', 'reference_counts', 'fake_cifar10', 'fake_cifar100', 'fa
            'watch_modules', 'check_timm_contract']
 
 # %% ../nbs/97_test_utils.ipynb #6a0d3e14
-import json, pickle
+import copy, json, pickle
 from pathlib import Path
 import numpy as np
 import torch
@@ -127,9 +127,14 @@ def check_timm_contract(name: str):
         m.reset_classifier(0, ''); assert m(x).shape == f.shape, name
     assert cfg['first_conv'] + '.weight' in sd and cfg['classifier'] + '.weight' in sd, name
     m = timm.create_model(name, num_classes=42)
-    y = m(torch.randn(2, 3, small, small)); y.mean().backward()
+    mc = copy.deepcopy(m); mc.set_grad_checkpointing()
+    x2 = torch.randn(2, 3, small, small)
+    y = m(x2); y.mean().backward(); mc(x2).mean().backward()
     assert y.shape == (2, 42) and torch.isfinite(y).all(), name
     assert all(p.grad is not None for p in m.parameters()), f"{name}: a parameter got no gradient"
+    same = [torch.equal(a, b) for a, b in zip([p.grad for p in m.parameters()] + list(m.buffers()),
+                                              [p.grad for p in mc.parameters()] + list(mc.buffers()))]
+    assert all(same), f"{name}: set_grad_checkpointing() changed a gradient or a running statistic"
     fm = timm.create_model(name, features_only=True).eval()
     with torch.no_grad(): outs = fm(x)
     assert [o.shape[1] for o in outs] == fm.feature_info.channels() and len(outs) >= 4, name
