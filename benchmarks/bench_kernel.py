@@ -1,0 +1,116 @@
+"""The compiled primary kernel of `igc_fast.fast` (`PRIMARY_KERNEL_SRC`: W^p x of a 3×3, stride-1 IGC layer with
+K ∈ {1, 2, 4} channels per group in one pass over channels-last memory, the within-group roll a shuffle inside each
+vector register) against the other ways to compute the primary: alone at the three stage shapes of `resnet_igc` d20
+L24M2 (batch 64: K = 2, 4 and 8), and inside that network with the kernel at K = 2 (what `'auto'` runs), nowhere, or at
+K = 2 and 4, ResNet-20 alongside for scale. It checks the kernel against PyTorch's grouped convolution in float64
+(forward and both gradients) before timing. All candidates of a table alternate in one process, round by round.
+
+Usage: python benchmarks/bench_kernel.py [--rounds 5] [--steps 3] [--out FILE]
+"""
+import argparse, os, platform, subprocess, time, warnings
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from common import REPO, alternate, code_state, hardware, stepper, wait_quiet
+from igc_fast.fast import KERNEL_FLAGS, PrimaryKernel, keep_freed_memory, kernel_status, primary_depthwise
+
+STAGES = [(48, 2, 32), (96, 4, 16), (192, 8, 8)]   # resnet_igc d20 L24M2: (channels, K = channels / L, size) per stage
+PRIMARIES = ['grouped conv', 'depthwise form', 'one depthwise pass', 'kernel']
+VARIANTS = [('the depthwise form where K = 2, the grouped conv elsewhere (`auto` without the kernel)', {2: 'depthwise'}),
+            ('the kernel where K = 2, the grouped conv elsewhere (`auto`)', {}),
+            ('the kernel where K = 2 or 4', {4: 'kernel'})]
+
+
+def check():
+    "The kernel equals the grouped convolution in float64, forward and both gradients"
+    torch.manual_seed(0)
+    for G, K, h, w in [(48, 2, 8, 8), (8, 2, 5, 7), (16, 4, 6, 4), (24, 1, 3, 3), (32, 4, 1, 1), (96, 2, 3, 2), (40, 2, 7, 11)]:
+        L = G // K
+        x = torch.randn(2, G, h, w, dtype=torch.float64).contiguous(memory_format=torch.channels_last).requires_grad_()
+        wp = torch.randn(G, K, 3, 3, dtype=torch.float64, requires_grad=True)
+        ref, y = F.conv2d(x, wp, None, 1, 1, 1, L), PrimaryKernel.apply(x, wp, L)
+        gy = torch.randn_like(ref)
+        err = max([(y - ref).abs().max().item()] + [(a - b).abs().max().item() for a, b in
+                                                     zip(torch.autograd.grad(y, (x, wp), gy), torch.autograd.grad(ref, (x, wp), gy))])
+        if err > 1e-10: raise SystemExit(f'the kernel differs from the grouped convolution by {err:.1e} at G={G}, K={K}, {h}×{w}')
+
+
+def net(name, kw, impls=None):
+    "A training step of network `name`, its square stride-1 IGC layers with K channels per group running `impls[K]` (else 'auto')"
+    from igc_fast.layers import IGC
+    from igc_fast.models import get_model
+    torch.manual_seed(0)
+    m = get_model(name, num_classes=10, **kw)
+    for mod in m.modules():
+        if isinstance(mod, IGC) and mod.ni == mod.nf and mod.stride == 1: mod.impl = (impls or {}).get(mod.nf // mod.L)
+    m = m.to(memory_format=torch.channels_last)
+    x = torch.randn(64, 3, 32, 32).contiguous(memory_format=torch.channels_last)
+    return stepper(m, x, torch.randint(0, 10, (64,)), 'cpu', 'fp32')
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--rounds', type=int, default=5)
+    ap.add_argument('--steps', type=int, default=3)
+    ap.add_argument('--out', default=None, help='markdown file (default benchmarks/results/kernel_cpu.md)')
+    args = ap.parse_args()
+    warnings.filterwarnings('ignore')
+    keep_freed_memory()
+    if kernel_status() != 'built': raise SystemExit(kernel_status())
+    check()
+    wait_quiet()
+    t0, load0 = time.perf_counter(), os.getloadavg()
+    layers = []
+    for C, K, px in STAGES:
+        L = C // K
+        x = torch.randn(64, C, px, px).contiguous(memory_format=torch.channels_last).requires_grad_()
+        wp = torch.randn(C, K, 3, 3, requires_grad=True)
+        gy = torch.ones(64, C, px, px).contiguous(memory_format=torch.channels_last)
+        fb = lambda f: (lambda: torch.autograd.grad(f(), (x, wp), gy))
+        cands = [fb(lambda: F.conv2d(x, wp, None, 1, 1, 1, L)), fb(lambda: primary_depthwise(x, wp, L)),
+                 fb(lambda: F.conv2d(x, wp[:, :1], None, 1, 1, 1, C))] + ([fb(lambda: PrimaryKernel.apply(x, wp, L))] if K <= 4 else [])
+        res = alternate(cands, 'cpu', args.rounds, args.steps)
+        layers.append((C, K, px, res))
+        print(f'primary {C} ch, K={K}, {px}×{px}: ' + ', '.join(f'{n} {r[0] * 1e3:.2f} ms' for n, r in zip(PRIMARIES, res)), flush=True)
+    igc = ('resnet_igc', dict(depth=20, L=24, M=2))
+    nets = alternate([net(*igc, impls) for _, impls in VARIANTS] + [net('resnet', dict(depth=20, C=16))], 'cpu', args.rounds, args.steps)
+    print('network: ' + ', '.join(f'{64 / t:.0f}' for t, _, _ in nets) + ' images/s', flush=True)
+    out = Path(args.out or REPO/'benchmarks'/'results'/'kernel_cpu.md')
+    write(out, args, layers, nets, time.perf_counter() - t0, load0, os.getloadavg())
+    print(f'wrote {out}')
+
+
+def write(out, args, layers, nets, wall, load0, load1):
+    import fastai
+    L = ['# A compiled primary convolution against the depthwise form, CPU', '',
+         f'Produced by `python benchmarks/bench_kernel.py --rounds {args.rounds} --steps {args.steps}` on {time.strftime("%Y-%m-%d %H:%M")}, '
+         'from the repository root.', '',
+         f'- hardware: {hardware("cpu")}; **no GPU run was made**',
+         f'- software: Python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}, '
+         f'{subprocess.run(["g++", "--version"], capture_output=True, text=True).stdout.splitlines()[0]}; code: {code_state()}',
+         f'- the kernel (`igc_fast.fast.PRIMARY_KERNEL_SRC`, g++ {" ".join(KERNEL_FLAGS)}, rows over the OpenMP threads torch uses) '
+         'was checked equal to the grouped convolution in float64, forward and both gradients, before timing',
+         f'- timing: the candidates of a table in one process, alternating, {args.rounds} rounds of {args.steps} calls or steps; '
+         'the best round\'s median; spread = (slowest − fastest round median) / fastest',
+         f'- 1-minute load average {load0[0]:.2f} at the start, {load1[0]:.2f} at the end; total wall time {wall:.0f} s', '',
+         '## The primary alone (batch 64, fp32, channels_last; forward + input and weight gradients; ms, spread)', '',
+         '| channels, K, size | ' + ' | '.join(PRIMARIES) + ' |', '| --- | ---: | ---: | ---: | ---: |']
+    for C, K, px, res in layers:
+        L.append(f'| {C}, {K}, {px}×{px} | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + (' | –' if len(res) < 4 else '') + ' |')
+    L += ['', '## Inside `resnet_igc` d20 L24M2 (batch 64, fp32, channels_last; training step)', '',
+          '| primary | images/s (spread) | ÷ the first row |', '| --- | ---: | ---: |']
+    for (label, _), (t, sp, _) in zip(VARIANTS + [('ResNet-20 C16 (for scale)', ())], nets):
+        L.append(f'| {label} | {64 / t:,.1f} ({sp:.0%}) | {nets[0][0] / t:.2f} |')
+    k2 = nets[0][0] / nets[1][0]
+    L += ['', '## Reading', '',
+          f'- At K = 2 the kernel takes {layers[0][3][3][0] / layers[0][3][1][0]:.2f}× the depthwise form\'s time for the primary, and '
+          f'running it there gives the network {k2:.2f}× the images/s; at K = 4 it takes {layers[1][3][3][0] / layers[1][3][0][0]:.2f}× '
+          f'the grouped convolution\'s time, and with it at K = 2 and 4 the network has {nets[0][0] / nets[2][0]:.2f}× the first row\'s images/s. Its cost '
+          'grows with K like the grouped convolution\'s multiply-accumulates; the depthwise form\'s grows faster (one more pass '
+          'over memory for every channel of a group).']
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text('\n'.join(L) + '\n')
+
+
+if __name__ == '__main__': main()
