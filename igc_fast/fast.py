@@ -307,6 +307,7 @@ class PrimaryKernel(torch.autograd.Function):
     "W^p x by the compiled kernel, keeping only x and the weights for backward"
     @staticmethod
     def forward(ctx, x, wp, L):
+        "z = W^p x for x (N, G, H, W), W^p (G, K, 3, 3) with L groups"
         xc, wt = x.contiguous(memory_format=torch.channels_last), kernel_weight(wp, L)
         z = torch.empty_like(xc, memory_format=torch.channels_last)
         _kernel_call(0, xc, wt, z, xc.shape, wp.shape[1])
@@ -316,6 +317,7 @@ class PrimaryKernel(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, gz):
+        "The gradients of x and W^p from the gradient of z"
         xc, wt = ctx.saved_tensors
         g, K = gz.contiguous(memory_format=torch.channels_last), wt.shape[0]
         dx = dwp = None
