@@ -16,12 +16,12 @@ them (CPU: /proc/self/status VmHWM after resetting it through /proc/self/clear_r
 
 Usage: python benchmarks/bench_family.py [--device cpu|cuda] [--rounds 7] [--steps 5] [--out FILE]
 """
-import argparse, json, os, platform, subprocess, sys, time, warnings
+import argparse, json, os, platform, time, warnings
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from common import REPO, alternate, code_state, hardware, op_shares, peak_memory, stepper, wait_quiet
+from common import REPO, alternate, code_state, hardware, op_shares, peak_memory, run_child, stepper, wait_quiet
 
 NETS = [('igcv3', 'IGCV3-D ×1.0 (igcv3)'), ('mobilenetv2', 'MobileNetV2 (official repository)'),
         ('torchvision.mobilenet_v2', 'MobileNetV2 (torchvision)')]
@@ -121,11 +121,7 @@ def profile(name, bs, px, dev, steps=3):
     return op_shares(s, dev, steps)
 
 
-def memory(side, dev, prec):
-    r = subprocess.run([sys.executable, __file__, '--child', json.dumps(dict(side=side, device=dev, prec=prec))],
-                       capture_output=True, text=True, cwd=REPO, env={**os.environ, 'PYTHONWARNINGS': 'ignore'})
-    if r.returncode: print(r.stderr[-3000:]); raise SystemExit(f'{side} failed')
-    return json.loads(r.stdout.strip().splitlines()[-1])
+def memory(side, dev, prec): return run_child(__file__, dict(side=side, device=dev, prec=prec), side)
 
 
 def main():

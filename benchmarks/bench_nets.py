@@ -18,11 +18,11 @@ On a CPU the ImageNet networks run at a reduced batch and resolution (`--imagene
 Usage: python benchmarks/bench_nets.py [--device cpu|cuda] [--runs 5] [--steps 3] [--nets cifar,imagenet]
                                         [--compile] [--out FILE]
 """
-import argparse, json, os, platform, resource, statistics, subprocess, sys, time, warnings
+import argparse, json, os, platform, resource, statistics, time, warnings
 from pathlib import Path
 
 import torch
-from common import REPO, code_state, hardware, least_spread, sync
+from common import REPO, code_state, hardware, least_spread, run_child, sync
 
 CIFAR = [('resnet_igc', 'IGC-L24M2 resnet_igc d20', dict(depth=20, L=24, M=2)),
          ('plain_igc', 'IGC-L24M2 plain_igc d38', dict(depth=38, L=24, M=2)),
@@ -123,11 +123,7 @@ def main():
                 cfg = dict(device=args.device, name=name, kw=kw, classes=classes, bs=bs, px=px, impl=impl, cl=cl, prec=prec,
                            compile=comp, runs=args.runs, steps=args.steps, warmup=args.warmup + 2 * comp, malloc=args.malloc)
                 def once():  # a fresh process per try: a shared machine makes some settings noisy
-                    r = subprocess.run([sys.executable, __file__, '--child', json.dumps(cfg)], capture_output=True, text=True,
-                                       cwd=REPO, env={**os.environ, 'PYTHONWARNINGS': 'ignore'})
-                    if r.returncode:
-                        print(r.stderr[-3000:]); raise SystemExit(f'{label} {impl} failed')
-                    got = json.loads(r.stdout.strip().splitlines()[-1])
+                    got = run_child(__file__, cfg, f'{label} {impl}')
                     return got, (max(got['rates']) - min(got['rates'])) / statistics.median(got['rates'])
                 res, spread, attempts = least_spread(once, args.device)
                 res = {**res, 'spread': spread, 'attempts': attempts}

@@ -28,12 +28,12 @@ kernels could gain at most. These variants compute wrong numbers; only their tim
 
 Usage: python benchmarks/bench_targets.py [--device cpu|cuda] [--rounds 5] [--steps 3] [--out FILE]
 """
-import argparse, json, os, platform, subprocess, sys, time, warnings
+import argparse, json, os, platform, time, warnings
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from common import REPO, alternate, code_state, hardware, op_shares, peak_memory, stepper, wait_quiet
+from common import REPO, alternate, code_state, hardware, op_shares, peak_memory, run_child, stepper, wait_quiet
 
 PAIRS = [  # (IGC network, regular network, group): (name, label, constructor arguments)
     (('resnet_igc', 'IGC-L24M2 resnet_igc d20', dict(depth=20, L=24, M=2)), ('resnet', 'ResNet-20 C16', dict(depth=20, C=16)), 'cifar'),
@@ -101,11 +101,7 @@ def child(cfg):
                           macs=count_macs(m.float().to(memory_format=torch.contiguous_format), side['px']))))
 
 
-def memory(side, dev):
-    r = subprocess.run([sys.executable, __file__, '--child', json.dumps(dict(side=side, device=dev))],
-                       capture_output=True, text=True, cwd=REPO, env={**os.environ, 'PYTHONWARNINGS': 'ignore'})
-    if r.returncode: print(r.stderr[-3000:]); raise SystemExit(f"{side['name']} failed")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+def memory(side, dev): return run_child(__file__, dict(side=side, device=dev), side['name'])
 
 
 def main():

@@ -1,7 +1,7 @@
 """Helpers shared by the benchmark scripts: the machine's name, the code's state, device sync, and a check for other
 processes that would distort timings on a shared machine. The scripts run as `python benchmarks/<script>.py`, so
 this file is importable as `common`."""
-import os, platform, statistics, subprocess, time
+import json, os, platform, statistics, subprocess, sys, time
 from pathlib import Path
 
 import torch
@@ -74,6 +74,14 @@ def least_spread(measure, device, tries: int = 3, max_spread: float = 0.3, wait_
         if best is None or spread < best[1]: best = (res, spread, attempt)
         if spread <= max_spread: break
     return best
+
+
+def run_child(script, cfg: dict, what: str) -> dict:
+    "Run `script --child <cfg as JSON>` in a fresh Python process and return the JSON its last line prints; exit naming `what` if it fails"
+    r = subprocess.run([sys.executable, str(script), '--child', json.dumps(cfg)], capture_output=True, text=True, cwd=REPO,
+                       env={**os.environ, 'PYTHONWARNINGS': 'ignore'})
+    if r.returncode: print(r.stderr[-3000:]); raise SystemExit(f'{what} failed')
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def stepper(model, x, y, dev, prec):
