@@ -331,14 +331,17 @@ class PrimaryKernel(torch.autograd.Function):
             dwp = kernel_weight_grad(dw, ctx.L)
         return dx, dwp, None
 
+def _kernel_takes(x: Tensor, G: int, K: int) -> bool:
+    "Whether the kernel takes input `x` for a 3×3 stride-1 primary of G channels, K per group: device, dtype, sizes, context, a built kernel"
+    return (x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and x.dim() == 4 and x.shape[1] == G
+            and K in (1, 2, 4) and G % 8 == 0 and not torch.is_autocast_enabled('cpu')
+            and not torch.compiler.is_compiling() and not torch.compiler.is_exporting() and primary_kernel() is not None)
+
 def kernel_applies(x: Tensor, wp: Tensor, L: int, stride: int = 1, padding: int = 1) -> bool:
     "Whether the compiled kernel computes W^p x here (else the depthwise form does)"
     G, K = wp.shape[0], wp.shape[1]
-    if (x.device.type != 'cpu' or x.dtype not in (torch.float32, torch.float64) or wp.dtype != x.dtype or x.dim() != 4
-            or x.shape[1] != G or G != K * L or tuple(wp.shape[2:]) != (3, 3) or (stride, padding) != (1, 1) or K not in (1, 2, 4)
-            or G % 8 or torch.is_autocast_enabled('cpu') or torch.compiler.is_compiling() or torch.compiler.is_exporting()):
-        return False
-    return primary_kernel() is not None
+    return (wp.dtype == x.dtype and G == K * L and tuple(wp.shape[2:]) == (3, 3) and (stride, padding) == (1, 1)
+            and _kernel_takes(x, G, K))
 
 def primary_kernel_form(x: Tensor, wp: Tensor, L: int, stride: int = 1, padding: int = 1) -> Tensor:
     "W^p x by the compiled kernel where `kernel_applies`, else by `primary_depthwise`"
@@ -383,10 +386,9 @@ def dense_extra(nf: int, M: int) -> float:
     return nf * (1 - 1 / M)
 
 # %% ../nbs/02_fast.ipynb #7c1e9d02
-def _kernel_pays(x: Tensor, nf: int, L: int, dt: torch.dtype) -> bool:
-    "Where the compiled kernel replaces the depthwise form: two channels per group, channels_last float32 outside autocast, outside a trace"
-    return (nf // L == 2 and dt == torch.float32 and x.dtype == dt and _is_cl(x) and nf % 8 == 0
-            and not torch.compiler.is_compiling() and not torch.compiler.is_exporting() and primary_kernel() is not None)
+def _kernel_pays(x: Tensor, nf: int, L: int) -> bool:
+    "Where the compiled kernel replaces the depthwise form: two channels per group, channels_last float32, wherever it takes the input"
+    return nf // L == 2 and x.dtype == torch.float32 and _is_cl(x) and _kernel_takes(x, nf, 2)
 
 def auto_impl(x: Tensor, ni: int, nf: int, L: int, M: int) -> str:
     "The implementation `'auto'` runs for input `x` on a layer from `ni` to `nf` channels with L primary and M secondary partitions"
@@ -395,7 +397,7 @@ def auto_impl(x: Tensor, ni: int, nf: int, L: int, M: int) -> str:
     r = RULES.get(dt, RULES[torch.float32])
     dense = dense_extra(nf, M) <= r['dense_extra']
     depthwise = ni == nf and nf // L <= 2 and x.numel() * dt.itemsize <= r['depthwise_bytes']
-    if depthwise and dense and _kernel_pays(x, nf, L, dt): return 'kernel'
+    if depthwise and dense and _kernel_pays(x, nf, L): return 'kernel'
     return ('depthwise' if dense else 'depthwise_shuffle') if depthwise else ('dense1x1' if dense else 'reference')
 
 # %% ../nbs/02_fast.ipynb #2d8f6c13
