@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from bench_targets import setup
 from common import REPO, alternate, code_state, hardware, stepper, wait_quiet
 from igc_fast.fast import KERNEL_FLAGS, PrimaryKernel, keep_freed_memory, kernel_status, primary_depthwise
 
@@ -39,14 +40,10 @@ def check():
 def net(name, kw, impls=None):
     "A training step of network `name`, its square stride-1 IGC layers with K channels per group running `impls[K]` (else 'auto')"
     from igc_fast.layers import IGC
-    from igc_fast.models import get_model
-    torch.manual_seed(0)
-    m = get_model(name, num_classes=10, **kw)
+    m, x, y = setup(dict(name=name, kw=kw, bs=64, px=32, classes=10), 'cpu')
     for mod in m.modules():
         if isinstance(mod, IGC) and mod.ni == mod.nf and mod.stride == 1: mod.impl = (impls or {}).get(mod.nf // mod.L)
-    m = m.to(memory_format=torch.channels_last)
-    x = torch.randn(64, 3, 32, 32).contiguous(memory_format=torch.channels_last)
-    return stepper(m, x, torch.randint(0, 10, (64,)), 'cpu', 'fp32')
+    return stepper(m, x, y, 'cpu', 'fp32')
 
 
 def main():

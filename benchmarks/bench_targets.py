@@ -98,7 +98,7 @@ def child(cfg):
     held = saved_bytes(lambda: F.cross_entropy(m(x), y))
     weights = sum(p.numel() * p.element_size() for p in m.parameters())
     print(json.dumps(dict(peak=peak, held=held, weights=weights, params=sum(p.numel() for p in m.parameters()),
-                          macs=count_macs(m.float().to(memory_format=torch.contiguous_format), side['px']))))
+                          macs=count_macs(m, side['px']))))
 
 
 def memory(side, dev): return run_child(__file__, dict(side=side, device=dev), side['name'])
