@@ -14,8 +14,11 @@ single steps for seconds; alternating makes a stall hit either side alike.
 
 Memory (fp32, the timing batch): a fresh process per network; the peak resident set over two steps above the resident
 set before them (VmHWM, reset through /proc/self/clear_refs; `torch.cuda.max_memory_allocated` on CUDA), which counts
-what the allocator keeps as well as live tensors; and `saved_bytes`, the bytes autograd holds after the forward pass,
-which is exact and the same on every machine.
+what the allocator keeps as well as live tensors, under both settings of `igc_fast.fast.ALLOCATORS`
+(`keep_freed_memory`: freed blocks up to 1 GiB kept for reuse, as `igc_train` runs by default, or only up to 1 MiB, as
+`igc_train --allocator lean` runs); and `saved_bytes`, the bytes autograd holds after the forward pass, which is exact
+and the same on every machine. The checkpointed IGC network is also timed against the regular one under the lean
+setting, in a process of their own (the allocator is process-wide).
 
 Floors: compute floor = peak FLOP/s (`bench_layers.peaks`: the faster of a square matmul and a large dense conv) ÷
 (6 × the forward multiply-accumulates per image: forward, input gradient and weight gradient, 2 FLOPs each); memory
@@ -87,12 +90,16 @@ ABLATIONS = [('as it is', ()), ('primary as one depthwise pass', ('primary',)), 
 
 
 def child(cfg):
-    "Peak memory, autograd-held bytes, weights and MACs of one side in a fresh process, printed as one JSON line"
+    "In a fresh process with the allocator setting cfg['allocator'], printed as one JSON line: the alternated timing of cfg['pair'], or peak memory, autograd-held bytes, weights and MACs of cfg['side']"
     from igc_fast.complexity import count_macs
-    from igc_fast.fast import keep_freed_memory
+    from igc_fast.fast import ALLOCATORS, keep_freed_memory
     from igc_fast.models import saved_bytes
-    keep_freed_memory()
-    side, dev = cfg['side'], cfg['device']
+    keep_freed_memory(ALLOCATORS[cfg['allocator']])
+    dev = cfg['device']
+    if 'pair' in cfg:
+        res = alternate([stepper(*setup(s, dev), dev, cfg['prec']) for s in cfg['pair']], dev, cfg['rounds'], cfg['steps'])
+        return print(json.dumps([r[:2] for r in res]))
+    side = cfg['side']
     m, x, y = setup(side, dev)
     peak = peak_memory(stepper(m, x, y, dev, 'fp32'), dev)
     held = saved_bytes(lambda: F.cross_entropy(m(x), y))
@@ -101,7 +108,7 @@ def child(cfg):
                           macs=count_macs(m, side['px']))))
 
 
-def memory(side, dev): return run_child(__file__, dict(side=side, device=dev), side['name'])
+def memory(side, dev, allocator): return run_child(__file__, dict(side=side, device=dev, allocator=allocator), side['name'])
 
 
 def main():
@@ -136,14 +143,22 @@ def main():
             for prec, ckpt in variants:   # the last: the IGC network with gradient checkpointing, fp32
                 a = dict(sides[0], ckpt=ckpt)
                 (ta, sa, _), (tb, sb, _) = alternate([stepper(*setup(s, dev), dev, prec) for s in (a, sides[1])], dev, args.rounds, args.steps)
-                speed.append(dict(igc=igc[1], reg=reg[1], bs=bs, px=px, prec=prec, ckpt=ckpt, a=bs / ta, sa=sa, b=bs / tb, sb=sb))
+                speed.append(dict(igc=igc[1], reg=reg[1], bs=bs, px=px, prec=prec, ckpt=ckpt, lean=False, a=bs / ta, sa=sa, b=bs / tb, sb=sb))
                 print(f"{igc[1]} {'(checkpointed) ' if ckpt else ''}vs {reg[1]}, batch {bs}, {prec}: {bs / ta:.1f} vs {bs / tb:.1f} img/s "
                       f"(×{tb / ta:.2f}) ({time.perf_counter() - t0:.0f}s)", flush=True)
+            if not cpu or bs != shapes[group][0][0]: continue   # the allocator settings are glibc's: CPU tensors only
+            (ta, sa), (tb, sb) = run_child(__file__, dict(pair=[dict(sides[0], ckpt=True), sides[1]], device=dev, allocator='lean',
+                                                          prec='fp32', rounds=args.rounds, steps=args.steps), igc[0])
+            speed.append(dict(igc=igc[1], reg=reg[1], bs=bs, px=px, prec='fp32', ckpt=True, lean=True, a=bs / ta, sa=sa, b=bs / tb, sb=sb))
+            print(f"{igc[1]} (checkpointed, lean allocator) vs {reg[1]}, batch {bs}: {bs / ta:.1f} vs {bs / tb:.1f} img/s", flush=True)
         bs, px, classes = shapes[group][0]
         for (name, label, kw), ckpt in ((igc, False), (igc, True), (reg, False)):
-            r = memory(dict(name=name, kw=kw, bs=bs, px=px, classes=classes, ckpt=ckpt), dev)
+            side = dict(name=name, kw=kw, bs=bs, px=px, classes=classes, ckpt=ckpt)
+            r = memory(side, dev, 'keep')
+            r['lean'] = memory(side, dev, 'lean')['peak'] if cpu else None
             mem.append(dict(label=label, pair=pair, regular=name == reg[0], bs=bs, px=px, ckpt=ckpt, **r))
-            print(f"{label} {'(checkpointed) ' if ckpt else ''}batch {bs}: peak {r['peak'] / 2**20:.0f} MiB, autograd holds {r['held'] / 2**20:.1f} MiB", flush=True)
+            print(f"{label} {'(checkpointed) ' if ckpt else ''}batch {bs}: peak {r['peak'] / 2**20:.0f} MiB (lean allocator: "
+                  f"{r['lean'] / 2**20 if cpu else 0:.0f}), autograd holds {r['held'] / 2**20:.1f} MiB", flush=True)
     igc, reg, _ = PAIRS[0]
     sides = [dict(name=n, kw=kw, bs=64, px=32, classes=10) for n, _, kw in (igc, reg)]
     runs = [ablated_step(sides[0], parts, dev) for _, parts in ABLATIONS]
@@ -166,6 +181,8 @@ def reading(speed, mem, bounds) -> list:
     both, reg = bounds[-2][1], bounds[-1][1]
     held = {(r['pair'], r['ckpt'], r['regular']): r for r in mem}
     on, base = held[(0, True, False)], held[(0, False, True)]
+    ckr, rr = held[(2, True, False)], held[(2, False, True)]
+    lean = next((r for r in speed if r['lean'] and r['igc'] == PAIRS[0][0][1]), None)
     return [
         f'- **Speed.** {PAIRS[0][0][1]} trains at {lo:.2f}–{hi:.2f}× the images/s of {PAIRS[0][1][1]} over the precisions and batch '
         f'sizes above. Its multiply-accumulates are fewer, so the compute floor is not what binds it: it runs at a far smaller '
@@ -178,10 +195,13 @@ def reading(speed, mem, bounds) -> list:
            'activations in cache between the primary and the secondary would have to.' if both < reg else
            'Fusing BatchNorm, ReLU and the primary into custom kernels could close the gap on this machine.'),
         f'- **Memory.** Gradient checkpointing cuts what autograd holds for {PAIRS[0][0][1]} to {on["held"] / base["held"]:.2f}× '
-        f'{PAIRS[0][1][1]}\'s, but its peak resident set stays at {on["peak"] / base["peak"]:.2f}× '
-        + ('(target ≤ 1.5×: met)' if on['peak'] <= 1.5 * base['peak'] else '(target ≤ 1.5×: missed)')
-        + ': during backward the recomputed block\'s tensors and their gradients are alive together, at three times '
-        'ResNet-20\'s width, and the allocator keeps the blocks it freed for the next step.']
+        f'{PAIRS[0][1][1]}\'s. With the allocator keeping freed blocks for reuse its peak resident set stays at '
+        f'{on["peak"] / base["peak"]:.2f}×: the allocator keeps the memory of the recomputed blocks\' tensors, three times ResNet-20\'s width, for reuse. '
+        + (f'With the lean allocator it is {on["lean"] / base["lean"]:.2f}× '
+           + ('(target ≤ 1.5×: met' if on['lean'] <= 1.5 * base['lean'] else '(target ≤ 1.5×: missed')
+           + f'; {PAIRS[2][0][1]} against {PAIRS[2][1][1]}: {ckr["lean"] / rr["lean"]:.2f}×), training at '
+           f'{lean["a"] / lean["b"]:.2f}× the regular network\'s images/s (speed table). ' if on['lean'] and lean else '')
+        + f'Without checkpointing the peak is {held[(0, False, False)]["peak"] / base["peak"]:.2f}×.']
 
 
 def write(out, args, pk, speed, mem, bounds, profiles, wall, load0, load1):
@@ -199,22 +219,25 @@ def write(out, args, pk, speed, mem, bounds, profiles, wall, load0, load1):
          'the best round\'s median step; spread = (slowest − fastest round median) / fastest',
          '- memory: a fresh process per network, fp32: peak resident set over two steps above the resident set before them '
          '(allocator included); "autograd holds": the bytes of the tensors autograd keeps after the forward pass (`saved_bytes`, exact)',
+         '- allocator: `keep_freed_memory` (`igc_fast.fast`) keeps freed blocks up to 1 GiB for reuse in every process, as `igc_train` '
+         'runs, except where a row says "lean allocator": blocks up to 1 MiB, bigger ones unmapped when freed, as `igc_train '
+         '--allocator lean` runs; a lean speed row times both networks of the pair in a process of their own with that setting',
          f'- 1-minute load average {load0[0]:.2f} at the start, {load1[0]:.2f} at the end; total wall time {wall:.0f} s', '',
          '## Speed', '',
          '| IGC network | regular network | batch, size | precision | IGC images/s (spread) | regular images/s (spread) | IGC ÷ regular | target ≥ 1.0 |',
          '| --- | --- | --- | --- | ---: | ---: | ---: | --- |']
     for r in speed:
         ratio = r['a'] / r['b']
-        L.append(f"| {r['igc']}{' (gradient checkpointing)' if r['ckpt'] else ''} | {r['reg']} | {r['bs']}, {r['px']}×{r['px']} | {r['prec']} | "
+        L.append(f"| {r['igc']}{' (gradient checkpointing' + (', lean allocator' if r['lean'] else '') + ')' if r['ckpt'] else ''} | {r['reg']} | {r['bs']}, {r['px']}×{r['px']} | {r['prec']} | "
                  f"{r['a']:,.1f} ({r['sa']:.0%}) | {r['b']:,.1f} ({r['sb']:.0%}) | {ratio:.2f} | "
                  + ('met' if ratio >= 1 else f'missed: {1 / ratio:.1f}× too slow') + ' |')
     L += ['', '## Memory and floors (fp32, first batch size of each group)', '',
-          '| network | params | MACs / image | peak memory (MiB) | autograd holds (MiB) | ÷ its regular network (peak / holds) | compute floor (images/s) | memory floor (images/s) | fp32 images/s ÷ lower floor |',
-          '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
+          '| network | params | MACs / image | peak memory (MiB) | peak, lean allocator (MiB) | autograd holds (MiB) | ÷ its regular network (peak / lean peak / holds) | compute floor (images/s) | memory floor (images/s) | fp32 images/s ÷ lower floor |',
+          '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |']
     rate = {}
     for r in speed:
         if r['prec'] == 'fp32' and not r['ckpt']: rate.setdefault(r['igc'], r['a']); rate.setdefault(r['reg'], r['b'])
-        if r['prec'] == 'fp32' and r['ckpt']: rate.setdefault(r['igc'] + ' ckpt', r['a'])
+        if r['prec'] == 'fp32' and r['ckpt'] and not r['lean']: rate.setdefault(r['igc'] + ' ckpt', r['a'])
     base = {r['pair']: r for r in mem if r['regular']}
     for r in mem:
         b = base[r['pair']]
@@ -222,8 +245,10 @@ def write(out, args, pk, speed, mem, bounds, profiles, wall, load0, load1):
         # without checkpointing every op saves its weights, so what autograd holds beyond them is activations; with it, recomputing moves more
         mf = None if r['ckpt'] else pk['bw'] / (2 * (r['held'] - r['weights']) / r['bs'])
         got = rate.get(r['label'] + (' ckpt' if r['ckpt'] else ''))
+        lean_mib, lean_ratio = (f"{r['lean'] / 2**20:,.0f}", f"{r['lean'] / b['lean']:.2f}") if r['lean'] else ('–', '–')
         L.append(f"| {r['label']}{' (gradient checkpointing)' if r['ckpt'] else ''} | {r['params']:,} | {r['macs'] / 1e6:,.1f} M | "
-                 f"{r['peak'] / 2**20:,.0f} | {r['held'] / 2**20:,.1f} | {r['peak'] / b['peak']:.2f} / {r['held'] / b['held']:.2f} | "
+                 f"{r['peak'] / 2**20:,.0f} | {lean_mib} | {r['held'] / 2**20:,.1f} | "
+                 f"{r['peak'] / b['peak']:.2f} / {lean_ratio} / {r['held'] / b['held']:.2f} | "
                  f"{cf:,.0f} | {f'{mf:,.0f}' if mf else '–'} | " + (f'{got / min(cf, mf or cf):.0%}' if got else '–') + ' |')
     igc, reg, _ = PAIRS[0]
     L += ['', f'## What fusing could buy at most ({igc[1]}, fp32, batch 64; timing only: these variants compute wrong numbers)', '',

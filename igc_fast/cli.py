@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from .datasets import MissingDataError, CorruptDataError
 from .data import tensor_dls
 from .folders import imagenet_dls
-from .fast import IMPLS, keep_freed_memory
+from .fast import ALLOCATORS, IMPLS, keep_freed_memory
 from .layers import IGC
 from .models import MODELS, get_model, original_args
 from .learner import igc_learner, nesterov_sgd, resolve_precision, PRECISIONS, PAPER_STEPS
@@ -114,6 +114,7 @@ def get_parser() -> OneLineParser:
     a('--compile', action='store_true', default=None, help='torch.compile the network')
     a('--grad-checkpointing', action='store_true', default=None,
       help="keep only each block's input for backward and recompute the rest there: less memory, the same numbers, slower")
+    a('--allocator', choices=list(ALLOCATORS), help="CPU runs: keep (default) reuses freed memory; lean gives it back, much slower (see 02_fast)")
     a('--impl', choices=['auto', 'tune', *IMPLS], help="how IGC layers compute (default auto: the measured rule; tune: measure here; see 02_fast)")
     a('--checkpoint-epochs', type=int, metavar='K', help='save a checkpoint every K epochs and after the last')
     a('--model-prefix', metavar='P', help='checkpoints are P-%%04d.pth (default <log-dir>/<exp-name>/model)')
@@ -260,7 +261,7 @@ def resolve_config(args, base: dict = None) -> dict:
         raise UsageError(f"--load-epoch {load} must lie in 1..{E - 1} to leave epochs to train (--num-epochs {E})",
                          "raise --num-epochs or load an earlier checkpoint")
     c.setdefault('precision', 'auto'); c.setdefault('channels_last', True); c.setdefault('compile', False); c.setdefault('impl', 'auto')
-    c.setdefault('grad_checkpointing', False)
+    c.setdefault('grad_checkpointing', False); c.setdefault('allocator', 'keep')
     if c['impl'] not in ('auto', 'tune', *IMPLS):
         raise UsageError(f"--impl {c['impl']} is not an IGC implementation", f"choose auto, tune or one of {', '.join(IMPLS)}")
     c.setdefault('rand_seed', random.SystemRandom().randrange(2**31))
@@ -622,7 +623,7 @@ def main(argv=None) -> int:
             if ids and len(ids) > 1 and not env: return launch(sys.argv[1:] if argv is None else argv, len(ids)).returncode  # a process per GPU
             job = prepare(args)
             if args.dry_run: dry_run(job); return 0
-            if job.config['device'] == 'cpu': keep_freed_memory()   # this process's allocator: the command's choice (02_fast)
+            if job.config['device'] == 'cpu': keep_freed_memory(ALLOCATORS[job.config['allocator']])   # this process's allocator: the command's choice
             train(job)
             return 0
         except SystemExit as e: return e.code if isinstance(e.code, int) else 2   # --help → 0; parse errors (already reported) → 2
