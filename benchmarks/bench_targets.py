@@ -61,6 +61,11 @@ def setup(side, dev):
     return m, x, torch.randint(0, side['classes'], (side['bs'],), device=dev)
 
 
+def time_sides(sides, dev, prec, rounds, steps) -> list:
+    "Training steps of the networks `sides` alternated in this process: per side (best round median, spread, round medians)"
+    return alternate([stepper(*setup(s, dev), dev, prec) for s in sides], dev, rounds, steps)
+
+
 class OneDepthwise(torch.nn.Module):
     "A timing stand-in for a square IGC layer's primary convolution: one depthwise 3×3 pass (wrong numbers on purpose)"
     def __init__(self, p):
@@ -97,7 +102,7 @@ def child(cfg):
     keep_freed_memory(ALLOCATORS[cfg['allocator']])
     dev = cfg['device']
     if 'pair' in cfg:
-        res = alternate([stepper(*setup(s, dev), dev, cfg['prec']) for s in cfg['pair']], dev, cfg['rounds'], cfg['steps'])
+        res = time_sides(cfg['pair'], dev, cfg['prec'], cfg['rounds'], cfg['steps'])
         return print(json.dumps([r[:2] for r in res]))
     side = cfg['side']
     m, x, y = setup(side, dev)
@@ -142,7 +147,7 @@ def main():
             variants = [(prec, False) for prec in precs] + ([('fp32', True)] if bs == shapes[group][0][0] else [])
             for prec, ckpt in variants:   # the last: the IGC network with gradient checkpointing, fp32
                 a = dict(sides[0], ckpt=ckpt)
-                (ta, sa, _), (tb, sb, _) = alternate([stepper(*setup(s, dev), dev, prec) for s in (a, sides[1])], dev, args.rounds, args.steps)
+                (ta, sa, _), (tb, sb, _) = time_sides([a, sides[1]], dev, prec, args.rounds, args.steps)
                 speed.append(dict(igc=igc[1], reg=reg[1], bs=bs, px=px, prec=prec, ckpt=ckpt, lean=False, a=bs / ta, sa=sa, b=bs / tb, sb=sb))
                 print(f"{igc[1]} {'(checkpointed) ' if ckpt else ''}vs {reg[1]}, batch {bs}, {prec}: {bs / ta:.1f} vs {bs / tb:.1f} img/s "
                       f"(×{tb / ta:.2f}) ({time.perf_counter() - t0:.0f}s)", flush=True)
