@@ -162,8 +162,9 @@ def main():
             r = memory(side, dev, 'keep')
             r['lean'] = memory(side, dev, 'lean')['peak'] if cpu else None
             mem.append(dict(label=label, pair=pair, regular=name == reg[0], bs=bs, px=px, ckpt=ckpt, **r))
-            print(f"{label} {'(checkpointed) ' if ckpt else ''}batch {bs}: peak {r['peak'] / 2**20:.0f} MiB (lean allocator: "
-                  f"{r['lean'] / 2**20 if cpu else 0:.0f}), autograd holds {r['held'] / 2**20:.1f} MiB", flush=True)
+            lean = f" (lean allocator: {r['lean'] / 2**20:.0f})" if cpu else ''
+            print(f"{label} {'(checkpointed) ' if ckpt else ''}batch {bs}: peak {r['peak'] / 2**20:.0f} MiB{lean}, "
+                  f"autograd holds {r['held'] / 2**20:.1f} MiB", flush=True)
     igc, reg, _ = PAIRS[0]
     sides = [dict(name=n, kw=kw, bs=64, px=32, classes=10) for n, _, kw in (igc, reg)]
     runs = [ablated_step(sides[0], parts, dev) for _, parts in ABLATIONS]
