@@ -1,9 +1,10 @@
 """The compiled primary kernel of `igc_fast.fast` (`PRIMARY_KERNEL_SRC`: W^p x of a 3×3, stride-1 IGC layer with
-K ∈ {1, 2, 4} channels per group in one pass over channels-last memory, the within-group roll a shuffle inside each
+K ∈ {1, 2, 4, 8} channels per group in one pass over channels-last memory, the within-group roll a shuffle inside each
 vector register) against the other ways to compute the primary: alone at the three stage shapes of `resnet_igc` d20
-L24M2 (batch 64: K = 2, 4 and 8), and inside that network with the kernel at K = 2 (what `'auto'` runs), nowhere, or at
-K = 2 and 4, ResNet-20 alongside for scale. It checks the kernel against PyTorch's grouped convolution in float64
-(forward and both gradients) before timing. All candidates of a table alternate in one process, round by round.
+L24M2 (batch 64: K = 2, 4 and 8) and at one input past the rule's `depthwise_bytes`, and inside that network with the
+kernel nowhere, at K = 2, at K = 2 and 4, at every stage, and as `'auto'` runs, ResNet-20 alongside for scale. It checks
+the kernel against PyTorch's grouped convolution in float64 (forward and both gradients) before timing. All candidates
+of a table alternate in one process, round by round.
 
 Usage: python benchmarks/bench_kernel.py [--rounds 5] [--steps 3] [--out FILE]
 """
@@ -14,20 +15,27 @@ import torch
 import torch.nn.functional as F
 from bench_targets import setup
 from common import REPO, alternate, code_state, hardware, stepper, wait_quiet
-from igc_fast.fast import KERNEL_FLAGS, PrimaryKernel, keep_freed_memory, kernel_status, primary_depthwise
+from igc_fast.fast import KERNEL_FLAGS, PrimaryKernel, keep_freed_memory, kernel_lanes, kernel_status, primary_depthwise
 
 STAGES = [(48, 2, 32), (96, 4, 16), (192, 8, 8)]   # resnet_igc d20 L24M2: (channels, K = channels / L, size) per stage
+BIG = (200, 2, 56)   # an L100M2 layer at 56 px: 153 MiB at batch 64, past RULES' depthwise_bytes
 PRIMARIES = ['grouped conv', 'depthwise form', 'one depthwise pass', 'kernel']
-VARIANTS = [('the depthwise form where K = 2, the grouped conv elsewhere (`auto` without the kernel)', {2: 'depthwise'}),
-            ('the kernel where K = 2, the grouped conv elsewhere (`auto`)', {}),
-            ('the kernel where K = 2 or 4', {4: 'kernel'})]
+# the implementation of the square stride-1 layers with K channels per group; unnamed K: 'auto'
+NO_KERNEL = {2: 'depthwise', 4: 'dense1x1', 8: 'reference'}   # 'auto' as it runs without the kernel
+VARIANTS = [('no kernel: the depthwise form where K = 2, the grouped conv elsewhere', NO_KERNEL),
+            ('the kernel where K = 2', {**NO_KERNEL, 2: 'kernel'}),
+            ('the kernel where K = 2 or 4', {**NO_KERNEL, 2: 'kernel', 4: 'kernel'}),
+            ('the kernel at every stage (K = 2, 4, 8)', {2: 'kernel', 4: 'kernel', 8: 'kernel_shuffle'}),
+            ('`auto`', {})]
 
 
 def check():
     "The kernel equals the grouped convolution in float64, forward and both gradients"
     torch.manual_seed(0)
-    for G, K, h, w in [(48, 2, 8, 8), (8, 2, 5, 7), (16, 4, 6, 4), (24, 1, 3, 3), (32, 4, 1, 1), (96, 2, 3, 2), (40, 2, 7, 11)]:
+    for G, K, h, w in [(48, 2, 8, 8), (8, 2, 5, 7), (16, 4, 6, 4), (24, 1, 3, 3), (32, 4, 1, 1), (96, 2, 3, 2), (40, 2, 7, 11),
+                       (192, 8, 4, 4), (64, 8, 5, 6)]:
         L = G // K
+        if not kernel_lanes(G, K, torch.float64): continue   # K = 8 in float64 needs AVX-512's 8 lanes
         x = torch.randn(2, G, h, w, dtype=torch.float64).contiguous(memory_format=torch.channels_last).requires_grad_()
         wp = torch.randn(G, K, 3, 3, dtype=torch.float64, requires_grad=True)
         ref, y = F.conv2d(x, wp, None, 1, 1, 1, L), PrimaryKernel.apply(x, wp, L)
@@ -59,14 +67,14 @@ def main():
     wait_quiet()
     t0, load0 = time.perf_counter(), os.getloadavg()
     layers = []
-    for C, K, px in STAGES:
+    for C, K, px in STAGES + [BIG]:
         L = C // K
         x = torch.randn(64, C, px, px).contiguous(memory_format=torch.channels_last).requires_grad_()
         wp = torch.randn(C, K, 3, 3, requires_grad=True)
         gy = torch.ones(64, C, px, px).contiguous(memory_format=torch.channels_last)
         fb = lambda f: (lambda: torch.autograd.grad(f(), (x, wp), gy))
         cands = [fb(lambda: F.conv2d(x, wp, None, 1, 1, 1, L)), fb(lambda: primary_depthwise(x, wp, L)),
-                 fb(lambda: F.conv2d(x, wp[:, :1], None, 1, 1, 1, C))] + ([fb(lambda: PrimaryKernel.apply(x, wp, L))] if K <= 4 else [])
+                 fb(lambda: F.conv2d(x, wp[:, :1], None, 1, 1, 1, C))] + ([fb(lambda: PrimaryKernel.apply(x, wp, L))] if kernel_lanes(C, K) else [])
         res = alternate(cands, 'cpu', args.rounds, args.steps)
         layers.append((C, K, px, res))
         print(f'primary {C} ch, K={K}, {px}×{px}: ' + ', '.join(f'{n} {r[0] * 1e3:.2f} ms' for n, r in zip(PRIMARIES, res)), flush=True)
@@ -99,13 +107,14 @@ def write(out, args, layers, nets, wall, load0, load1):
           '| primary | images/s (spread) | ÷ the first row |', '| --- | ---: | ---: |']
     for (label, _), (t, sp, _) in zip(VARIANTS + [('ResNet-20 C16 (for scale)', ())], nets):
         L.append(f'| {label} | {64 / t:,.1f} ({sp:.0%}) | {nets[0][0] / t:.2f} |')
-    k2 = nets[0][0] / nets[1][0]
+    per = lambda res: ', '.join(f'{res[3][0] / res[i][0]:.2f}× the {PRIMARIES[i]}\'s' for i in (0, 1)) if len(res) > 3 else 'not taken'
     L += ['', '## Reading', '',
-          f'- At K = 2 the kernel takes {layers[0][3][3][0] / layers[0][3][1][0]:.2f}× the depthwise form\'s time for the primary, and '
-          f'running it there gives the network {k2:.2f}× the images/s; at K = 4 it takes {layers[1][3][3][0] / layers[1][3][0][0]:.2f}× '
-          f'the grouped convolution\'s time, and with it at K = 2 and 4 the network has {nets[0][0] / nets[2][0]:.2f}× the first row\'s images/s. Its cost '
-          'grows with K like the grouped convolution\'s multiply-accumulates; the depthwise form\'s grows faster (one more pass '
-          'over memory for every channel of a group).']
+          '- The primary alone, the kernel\'s time against the two exact forms it replaces: ' +
+          '; '.join(f'{C} channels, K = {K}, {px}×{px}: {per(res)}' for C, K, px, res in layers) + '.',
+          '- Inside the network: ' + ', '.join(f'{label.split(":")[0]} {nets[0][0] / t:.2f}×' for (label, _), (t, _, _) in zip(VARIANTS[1:], nets[1:]))
+          + f' the images/s of the network without the kernel; with `auto` it trains at {nets[-1][0] / nets[-2][0]:.2f}× '
+          'the images/s of ResNet-20 C16. The kernel\'s cost grows with K like the grouped convolution\'s multiply-accumulates; '
+          'the depthwise form\'s grows faster (one more pass over memory for every channel of a group).']
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text('\n'.join(L) + '\n')
 

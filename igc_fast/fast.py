@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['PRIMARY_KERNEL_SRC', 'KERNEL_FLAGS', 'PRIMARY', 'MIX', 'IMPLS', 'RULES', 'TUNER', 'ALLOCATORS', 'primary_grouped',
            'primary_depthwise', 'mix_shuffle', 'mixing_weight', 'mix_dense', 'kernel_cache', 'build_kernel',
-           'primary_kernel', 'kernel_status', 'kernel_weight', 'kernel_weight_grad', 'PrimaryKernel', 'kernel_applies',
-           'primary_kernel_form', 'forms', 'igc_apply', 'dense_extra', 'auto_impl', 'device_name', 'Tuner',
-           'check_impl', 'use_impl', 'resolve_impl', 'keep_freed_memory']
+           'primary_kernel', 'kernel_status', 'kernel_lanes', 'kernel_weight', 'kernel_weight_grad', 'PrimaryKernel',
+           'kernel_applies', 'primary_kernel_form', 'forms', 'igc_apply', 'dense_extra', 'auto_impl', 'device_name',
+           'Tuner', 'check_impl', 'use_impl', 'resolve_impl', 'keep_freed_memory']
 
 # %% ../nbs/02_fast.ipynb #6e57b534
 import contextlib, ctypes, hashlib, json, os, platform, subprocess, time
@@ -72,18 +72,19 @@ PRIMARY_KERNEL_SRC = r'''
 //   roll_r(c) = K*(c/K) + (c%K + r) % K  (the r-th channel after c inside its group).
 // op 0 computes z from (x, wt), op 1 the input gradient from (dz, wt), op 2 the weight gradient from (x, dz).
 // K divides the vector's lanes, so roll_r is a shuffle inside each vector register: every input vector is loaded once
-// per tap and rolled in registers. Rows are split over OpenMP threads; P pixels share each weight load.
+// per tap and rolled in registers. Vectors are 64 bytes where the CPU has AVX-512 and the width is a multiple of them,
+// else 32. Rows are split over OpenMP threads; P pixels share each weight load.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <omp.h>
 #include <vector>
 
-template <typename T> struct Vec;
-template <> struct Vec<float>  { typedef float   V __attribute__((vector_size(32), aligned(4)));
-                                 typedef int32_t I __attribute__((vector_size(32))); };
-template <> struct Vec<double> { typedef double  V __attribute__((vector_size(32), aligned(8)));
-                                 typedef int64_t I __attribute__((vector_size(32))); };
+template <typename T, int VB> struct Vec;
+template <int VB> struct Vec<float, VB>  { typedef float   V __attribute__((vector_size(VB), aligned(4)));
+                                           typedef int32_t I __attribute__((vector_size(VB))); };
+template <int VB> struct Vec<double, VB> { typedef double  V __attribute__((vector_size(VB), aligned(8)));
+                                           typedef int64_t I __attribute__((vector_size(VB))); };
 
 // Rows split over OpenMP threads: linked against the libgomp torch has loaded, the kernel shares torch's thread pool
 // (threads of a second pool would compete with torch's, which spin for a while after each of its kernels)
@@ -97,11 +98,11 @@ static void parallel_rows(long rows, int nthreads, F f) {
     }
 }
 
-template <typename T>
+template <typename T, int VB>
 struct Rolls {   // the K shuffles roll_r of one vector register's lanes
-    typedef typename Vec<T>::V V; typedef typename Vec<T>::I I;
-    static constexpr int L = 32 / sizeof(T);
-    I m[4];
+    typedef typename Vec<T, VB>::V V; typedef typename Vec<T, VB>::I I;
+    static constexpr int L = VB / sizeof(T);
+    I m[8];
     explicit Rolls(int K, int sign) {
         for (int r = 0; r < K; ++r)
             for (int l = 0; l < L; ++l) m[r][l] = K * (l / K) + (l % K + (sign > 0 ? r : K - r)) % K;
@@ -110,17 +111,17 @@ struct Rolls {   // the K shuffles roll_r of one vector register's lanes
 };
 
 // out[n,h,w,c] = sum_{r,kh,kw} wt[r][kh][kw][c] * in[n, h+kh-1, w+kw-1, roll_r(c)]: P pixels from w0, NV vectors from cb
-template <typename T, int NV, int P, bool EDGE, int KK>
-static inline void pixels(const T* const rows[3], const T* wt, T* o, int w0, int cb, int W, int C, const Rolls<T>& R) {
-    typedef typename Vec<T>::V V;
-    constexpr int L = Rolls<T>::L;
+template <typename T, int VB, int NV, int P, bool EDGE, int KK>
+static inline void pixels(const T* const rows[3], const T* wt, T* o, int w0, int cb, int W, int C, const Rolls<T, VB>& R) {
+    typedef typename Vec<T, VB>::V V;
+    constexpr int L = Rolls<T, VB>::L;
     V acc[P][NV] = {};
     for (int kh = 0; kh < 3; ++kh) {
         const T* s = rows[kh];
         if (!s) continue;
         for (int kw = 0; kw < 3; ++kw)
             for (int v = 0; v < NV; ++v) {
-                V wv[4];
+                V wv[KK];
                 for (int r = 0; r < KK; ++r) wv[r] = *(const V*)(wt + ((size_t)r * 9 + kh * 3 + kw) * C + cb + v * L);
                 for (int p = 0; p < P; ++p) {
                     int w = w0 + p + kw - 1;
@@ -135,9 +136,9 @@ static inline void pixels(const T* const rows[3], const T* wt, T* o, int w0, int
         for (int v = 0; v < NV; ++v) *(V*)(o + (size_t)(w0 + p) * C + cb + v * L) = acc[p][v];
 }
 
-template <typename T, int NV, int KK>
-static void correlate(const T* in, const T* wt, T* out, int N, int H, int W, int C, const Rolls<T>& R, int nthreads) {
-    constexpr int B = NV * Rolls<T>::L, P = 4;
+template <typename T, int VB, int NV, int KK>
+static void correlate(const T* in, const T* wt, T* out, int N, int H, int W, int C, const Rolls<T, VB>& R, int nthreads) {
+    constexpr int B = NV * Rolls<T, VB>::L, P = 4;
     parallel_rows((long)N * H, nthreads, [&](int, long r0, long r1) {
         for (long row = r0; row < r1; ++row) {
             int n = row / H, h = row % H;
@@ -145,23 +146,23 @@ static void correlate(const T* in, const T* wt, T* out, int N, int H, int W, int
             for (int kh = 0; kh < 3; ++kh) rows[kh] = (h + kh - 1 < 0 || h + kh - 1 >= H) ? nullptr : in + ((long)n * H + h + kh - 1) * W * C;
             T* o = out + row * W * C;
             for (int cb = 0; cb < C; cb += B) {
-                pixels<T, NV, 1, true, KK>(rows, wt, o, 0, cb, W, C, R);
+                pixels<T, VB, NV, 1, true, KK>(rows, wt, o, 0, cb, W, C, R);
                 int w0 = 1;
-                for (; w0 + P <= W - 1; w0 += P) pixels<T, NV, P, false, KK>(rows, wt, o, w0, cb, W, C, R);
-                for (; w0 < W; ++w0) pixels<T, NV, 1, true, KK>(rows, wt, o, w0, cb, W, C, R);
+                for (; w0 + P <= W - 1; w0 += P) pixels<T, VB, NV, P, false, KK>(rows, wt, o, w0, cb, W, C, R);
+                for (; w0 < W; ++w0) pixels<T, VB, NV, 1, true, KK>(rows, wt, o, w0, cb, W, C, R);
             }
         }
     });
 }
 
 // dwt[r][kh][kw][c] = sum_{n,h,w} dz[n,h,w,c] * x[n, h+kh-1, w+kw-1, roll_r(c)]
-template <typename T, int NV>
-static void wgrad(const T* x, const T* dz, T* dwt, int N, int H, int W, int C, int K, const Rolls<T>& R, int nthreads) {
-    typedef typename Vec<T>::V V;
-    constexpr int L = Rolls<T>::L, B = NV * L;
+template <typename T, int VB, int NV, int KK>
+static void wgrad(const T* x, const T* dz, T* dwt, int N, int H, int W, int C, const Rolls<T, VB>& R, int nthreads) {
+    typedef typename Vec<T, VB>::V V;
+    constexpr int L = Rolls<T, VB>::L, B = NV * L;
     long rows = (long)N * H;
     nthreads = (int)std::max<long>(1, std::min<long>(nthreads, rows));
-    size_t nw = (size_t)K * 9 * C;
+    size_t nw = (size_t)KK * 9 * C;
     std::vector<T> part((size_t)nthreads * nw, T(0));
     parallel_rows(rows, nthreads, [&](int t, long r0, long r1) {
         T* accw = part.data() + (size_t)t * nw;
@@ -174,18 +175,18 @@ static void wgrad(const T* x, const T* dz, T* dwt, int N, int H, int W, int C, i
                 const T* s = x + ((long)n * H + hh) * W * C;
                 for (int cb = 0; cb < C; cb += B)
                     for (int kw = 0; kw < 3; ++kw) {
-                        V acc[4][NV] = {};
+                        V acc[KK][NV] = {};
                         int w0 = std::max(0, 1 - kw), w1 = std::min(W, W + 1 - kw);
                         for (int w = w0; w < w1; ++w)
                             for (int v = 0; v < NV; ++v) {
                                 V gv = *(const V*)(g + (size_t)w * C + cb + v * L);
                                 V xv = *(const V*)(s + (size_t)(w + kw - 1) * C + cb + v * L);
-                                for (int r = 0; r < K; ++r) acc[r][v] += gv * R.at(xv, r);
+                                for (int r = 0; r < KK; ++r) acc[r][v] += gv * R.at(xv, r);
                             }
-                        for (int r = 0; r < K; ++r)
+                        for (int r = 0; r < KK; ++r)
                             for (int v = 0; v < NV; ++v) {
-                                T* a = accw + ((size_t)r * 9 + kh * 3 + kw) * C + cb + v * L;
-                                for (int l = 0; l < L; ++l) a[l] += acc[r][v][l];
+                                V* a = (V*)(accw + ((size_t)r * 9 + kh * 3 + kw) * C + cb + v * L);
+                                *a += acc[r][v];
                             }
                     }
             }
@@ -196,44 +197,70 @@ static void wgrad(const T* x, const T* dz, T* dwt, int N, int H, int W, int C, i
         for (size_t i = 0; i < nw; ++i) dwt[i] += part[(size_t)t * nw + i];
 }
 
-template <typename T, int NV>
-static void correlate_k(const T* in, const T* wt, T* out, int N, int H, int W, int C, int K, const Rolls<T>& R, int nt) {
-    if (K == 1) correlate<T, NV, 1>(in, wt, out, N, H, W, C, R, nt);
-    else if (K == 2) correlate<T, NV, 2>(in, wt, out, N, H, W, C, R, nt);
-    else correlate<T, NV, 4>(in, wt, out, N, H, W, C, R, nt);
-}
-
-template <typename T, int NV>
-static void run(int op, const T* a, const T* b, T* out, int N, int H, int W, int C, int K, int nthreads) {
+template <typename T, int VB, int NV, int KK>
+static void run(int op, const T* a, const T* b, T* out, int N, int H, int W, int C, int nthreads) {
     if (op == 1) {
         // dx[c] = sum_r sum_taps wt[r][tap][c'] dz[.., c'] with c' = roll_r^-1(c): dz rolled back against the weights
         // rolled back the same way, taps flipped
-        std::vector<T> wi((size_t)K * 9 * C);
-        for (int r = 0; r < K; ++r)
+        std::vector<T> wi((size_t)KK * 9 * C);
+        for (int r = 0; r < KK; ++r)
             for (int t = 0; t < 9; ++t)
                 for (int c = 0; c < C; ++c)
-                    wi[((size_t)r * 9 + 8 - t) * C + c] = b[((size_t)r * 9 + t) * C + K * (c / K) + (c % K + K - r) % K];
-        correlate_k<T, NV>(a, wi.data(), out, N, H, W, C, K, Rolls<T>(K, -1), nthreads);
-    } else if (op == 0) correlate_k<T, NV>(a, b, out, N, H, W, C, K, Rolls<T>(K, 1), nthreads);
-    else wgrad<T, NV>(a, b, out, N, H, W, C, K, Rolls<T>(K, 1), nthreads);
+                    wi[((size_t)r * 9 + 8 - t) * C + c] = b[((size_t)r * 9 + t) * C + KK * (c / KK) + (c % KK + KK - r) % KK];
+        correlate<T, VB, NV, KK>(a, wi.data(), out, N, H, W, C, Rolls<T, VB>(KK, -1), nthreads);
+    } else if (op == 0) correlate<T, VB, NV, KK>(a, b, out, N, H, W, C, Rolls<T, VB>(KK, 1), nthreads);
+    else wgrad<T, VB, NV, KK>(a, b, out, N, H, W, C, Rolls<T, VB>(KK, 1), nthreads);
+}
+
+template <typename T, int VB, int NV>
+static void run_k(int op, const T* a, const T* b, T* out, int N, int H, int W, int C, int K, int nt) {
+    if (K == 1) run<T, VB, NV, 1>(op, a, b, out, N, H, W, C, nt);
+    else if (K == 2) run<T, VB, NV, 2>(op, a, b, out, N, H, W, C, nt);
+    else if (K == 4) run<T, VB, NV, 4>(op, a, b, out, N, H, W, C, nt);
+    else run<T, VB, NV, 8>(op, a, b, out, N, H, W, C, nt);
+}
+
+// The vector bytes the kernel uses for C channels with K per group: 64 with AVX-512 where they fit, else 32; 0 where
+// it does not take them (K in {1, 2, 4, 8} dividing the lanes; C a multiple of the lanes)
+template <typename T>
+static int vector_bytes(int C, int K) {
+    if (K < 1 || K > 8 || (K & (K - 1)) || C < 1) return 0;
+#ifdef __AVX512F__
+    if (C % (64 / (int)sizeof(T)) == 0 && K <= 64 / (int)sizeof(T)) return 64;
+#endif
+    return (C % (32 / (int)sizeof(T)) == 0 && K <= 32 / (int)sizeof(T)) ? 32 : 0;
 }
 
 template <typename T>
 static int dispatch(int op, const T* a, const T* b, T* out, int N, int H, int W, int C, int K, int nthreads) {
-    constexpr int L = Rolls<T>::L;
-    if (op < 0 || op > 2 || K < 1 || K > 4 || L % K || C % L || N < 1 || H < 1 || W < 1) return 1;
-    if (C % (2 * L) == 0) run<T, 2>(op, a, b, out, N, H, W, C, K, nthreads);
-    else run<T, 1>(op, a, b, out, N, H, W, C, K, nthreads);
+    int vb = vector_bytes<T>(C, K);
+    if (op < 0 || op > 2 || !vb || N < 1 || H < 1 || W < 1) return 1;
+#ifdef __AVX512F__
+    if (vb == 64) {
+        constexpr int L = 64 / sizeof(T);
+        if (C % (3 * L) == 0) run_k<T, 64, 3>(op, a, b, out, N, H, W, C, K, nthreads);
+        else if (C % (2 * L) == 0) run_k<T, 64, 2>(op, a, b, out, N, H, W, C, K, nthreads);
+        else run_k<T, 64, 1>(op, a, b, out, N, H, W, C, K, nthreads);
+        return 0;
+    }
+#endif
+    constexpr int L = 32 / sizeof(T);
+    if (C % (2 * L) == 0) run_k<T, 32, 2>(op, a, b, out, N, H, W, C, K, nthreads);
+    else run_k<T, 32, 1>(op, a, b, out, N, H, W, C, K, nthreads);
     return 0;
 }
 
 extern "C" {
-// Returns 0, or 1 where the sizes are not supported: K in {1, 2, 4}, C a multiple of 8 (float) or 4 (double).
+// Returns 0, or 1 where the sizes are not supported (igc_primary_lanes says which are).
 int igc_primary_f32(int op, const float* a, const float* b, float* out, int N, int H, int W, int C, int K, int nt) {
     return dispatch<float>(op, a, b, out, N, H, W, C, K, nt);
 }
 int igc_primary_f64(int op, const double* a, const double* b, double* out, int N, int H, int W, int C, int K, int nt) {
     return dispatch<double>(op, a, b, out, N, H, W, C, K, nt);
+}
+// The lanes of the vectors the kernel computes C channels with K per group in (itemsize 4 or 8 bytes); 0: not taken
+int igc_primary_lanes(int C, int K, int itemsize) {
+    return itemsize == 4 ? vector_bytes<float>(C, K) / 4 : itemsize == 8 ? vector_bytes<double>(C, K) / 8 : 0;
 }
 }
 '''
@@ -270,6 +297,7 @@ def build_kernel(cxx: str = 'g++', cache=None) -> tuple:
     except OSError as e: return None, f"the primary kernel {so} could not be loaded ({e}): delete it to build it again"
     for f in (lib.igc_primary_f32, lib.igc_primary_f64):
         f.restype, f.argtypes = ctypes.c_int, [ctypes.c_int] + [ctypes.c_void_p] * 3 + [ctypes.c_int] * 6
+    lib.igc_primary_lanes.restype, lib.igc_primary_lanes.argtypes = ctypes.c_int, [ctypes.c_int] * 3
     return lib, None
 
 _KERNEL = {}   # the library build_kernel() gave this process, and why not when it gave none
@@ -282,6 +310,12 @@ def primary_kernel():
 def kernel_status() -> str:
     "'built', or one line saying why the primary kernel is not there"
     return 'built' if primary_kernel() is not None else _KERNEL['why']
+
+def kernel_lanes(G: int, K: int, dtype=torch.float32) -> int:
+    "The vector lanes the kernel computes G channels with K per group in (16 floats with AVX-512, else 8); 0 where it does not take them"
+    lib = primary_kernel()
+    if lib is None or dtype not in (torch.float32, torch.float64): return 0
+    return lib.igc_primary_lanes(G, K, dtype.itemsize)
 
 # %% ../nbs/02_fast.ipynb #9f1c0a03
 def kernel_weight(wp: Tensor, L: int) -> Tensor:
@@ -334,8 +368,8 @@ class PrimaryKernel(torch.autograd.Function):
 def _kernel_takes(x: Tensor, G: int, K: int) -> bool:
     "Whether the kernel takes input `x` for a 3×3 stride-1 primary of G channels, K per group: device, dtype, sizes, context, a built kernel"
     return (x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and x.dim() == 4 and x.shape[1] == G
-            and K in (1, 2, 4) and G % 8 == 0 and not torch.is_autocast_enabled('cpu')
-            and not torch.compiler.is_compiling() and not torch.compiler.is_exporting() and primary_kernel() is not None)
+            and not torch.is_autocast_enabled('cpu') and not torch.compiler.is_compiling()
+            and not torch.compiler.is_exporting() and kernel_lanes(G, K, x.dtype) > 0)
 
 def kernel_applies(x: Tensor, wp: Tensor, L: int, stride: int = 1, padding: int = 1) -> bool:
     "Whether the compiled kernel computes W^p x here (else the depthwise form does)"
@@ -357,6 +391,7 @@ IMPLS = {  # name                 primary      secondary
     'depthwise':          ('depthwise', 'dense'),
     'depthwise_shuffle':  ('depthwise', 'shuffle'),
     'kernel':             ('kernel',    'dense'),
+    'kernel_shuffle':     ('kernel',    'shuffle'),
 }
 
 def forms(impl: str, ni: int, nf: int) -> tuple:
@@ -387,8 +422,9 @@ def dense_extra(nf: int, M: int) -> float:
 
 # %% ../nbs/02_fast.ipynb #7c1e9d02
 def _kernel_pays(x: Tensor, nf: int, L: int) -> bool:
-    "Where the compiled kernel replaces the depthwise form: two channels per group, channels_last float32, wherever it takes the input"
-    return nf // L == 2 and x.dtype == torch.float32 and _is_cl(x) and _kernel_takes(x, nf, 2)
+    "Where the compiled kernel computes the primary: channels_last float32, 2 ≤ K ≤ half its vector lanes"
+    K = nf // L
+    return K >= 2 and x.dtype == torch.float32 and _is_cl(x) and _kernel_takes(x, nf, K) and 2 * K <= kernel_lanes(nf, K)
 
 def auto_impl(x: Tensor, ni: int, nf: int, L: int, M: int) -> str:
     "The implementation `'auto'` runs for input `x` on a layer from `ni` to `nf` channels with L primary and M secondary partitions"
@@ -397,7 +433,7 @@ def auto_impl(x: Tensor, ni: int, nf: int, L: int, M: int) -> str:
     r = RULES.get(dt, RULES[torch.float32])
     dense = dense_extra(nf, M) <= r['dense_extra']
     depthwise = ni == nf and nf // L <= 2 and x.numel() * dt.itemsize <= r['depthwise_bytes']
-    if depthwise and dense and _kernel_pays(x, nf, L): return 'kernel'
+    if ni == nf and _kernel_pays(x, nf, L): return 'kernel' if dense else 'kernel_shuffle'
     return ('depthwise' if dense else 'depthwise_shuffle') if depthwise else ('dense1x1' if dense else 'reference')
 
 # %% ../nbs/02_fast.ipynb #2d8f6c13
