@@ -113,8 +113,10 @@ def write(out, args, layers, nets, wall, load0, load1):
           '; '.join(f'{C} channels, K = {K}, {px}×{px}: {per(res)}' for C, K, px, res in layers) + '.',
           '- Inside the network: ' + ', '.join(f'{label.split(":")[0]} {nets[0][0] / t:.2f}×' for (label, _), (t, _, _) in zip(VARIANTS[1:], nets[1:]))
           + f' the images/s of the network without the kernel; with `auto` it trains at {nets[-1][0] / nets[-2][0]:.2f}× '
-          'the images/s of ResNet-20 C16. The kernel\'s cost grows with K like the grouped convolution\'s multiply-accumulates; '
-          'the depthwise form\'s grows faster (one more pass over memory for every channel of a group).']
+          'the images/s of ResNet-20 C16. On this shared machine the spreads are wide: rows that differ by less than their spread '
+          'are ties.',
+          '- The three stage shapes have the same multiply-accumulates (C·K·H·W is equal); the depthwise form pays one more pass over '
+          'memory for every channel of a group, so its cost grows with K, while the kernel rolls the channels in registers.']
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text('\n'.join(L) + '\n')
 
