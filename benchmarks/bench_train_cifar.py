@@ -152,7 +152,7 @@ def main():
     cmd = 'python ' + ' '.join(shlex.quote(a) for a in [os.path.relpath(sys.argv[0], REPO) if Path(sys.argv[0]).is_absolute() else sys.argv[0], *sys.argv[1:]])
     lines = [
         f'# Training on cifar10-mini: IGC-L24M2 against ResNet-20, {dev.type.upper()}', '',
-        f'Produced by `{cmd}` on {time.strftime("%Y-%m-%d")}, from the repository root.', '',
+        f'Produced by `{cmd}` on {time.strftime("%Y-%m-%d")}, run in `{os.path.relpath(os.getcwd(), REPO)}`.', '',
         f'- hardware: {hw}',
         f'- software: Python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}; code: {code_state()}',
         f'- data: cifar10-mini, real CIFAR-10 images: training on data_batch_1–4 ({len(arrays.x_train):,} images), '
