@@ -365,17 +365,17 @@ class PrimaryKernel(torch.autograd.Function):
             dwp = kernel_weight_grad(dw, ctx.L)
         return dx, dwp, None
 
-def _kernel_takes(x: Tensor, G: int, K: int) -> bool:
-    "Whether the kernel takes input `x` for a 3×3 stride-1 primary of G channels, K per group: device, dtype, sizes, context, a built kernel"
-    return (x.device.type == 'cpu' and x.dtype in (torch.float32, torch.float64) and x.dim() == 4 and x.shape[1] == G
-            and not torch.is_autocast_enabled('cpu') and not torch.compiler.is_compiling()
-            and not torch.compiler.is_exporting() and kernel_lanes(G, K, x.dtype) > 0)
+def _input_lanes(x: Tensor, G: int, K: int) -> int:
+    "The lanes the kernel computes input `x` in for a 3×3 stride-1 primary of G channels, K per group; 0 where it does not take it (device, dtype, sizes, context, no kernel)"
+    ok = (x.device.type == 'cpu' and x.dim() == 4 and x.shape[1] == G and not torch.is_autocast_enabled('cpu')
+          and not torch.compiler.is_compiling() and not torch.compiler.is_exporting())
+    return kernel_lanes(G, K, x.dtype) if ok else 0
 
 def kernel_applies(x: Tensor, wp: Tensor, L: int, stride: int = 1, padding: int = 1) -> bool:
     "Whether the compiled kernel computes W^p x here (else the depthwise form does)"
     G, K = wp.shape[0], wp.shape[1]
     return (wp.dtype == x.dtype and G == K * L and tuple(wp.shape[2:]) == (3, 3) and (stride, padding) == (1, 1)
-            and _kernel_takes(x, G, K))
+            and _input_lanes(x, G, K) > 0)
 
 def primary_kernel_form(x: Tensor, wp: Tensor, L: int, stride: int = 1, padding: int = 1) -> Tensor:
     "W^p x by the compiled kernel where `kernel_applies`, else by `primary_depthwise`"
@@ -424,7 +424,7 @@ def dense_extra(nf: int, M: int) -> float:
 def _kernel_pays(x: Tensor, nf: int, L: int) -> bool:
     "Where the compiled kernel computes the primary: channels_last float32, 2 ≤ K ≤ half its vector lanes"
     K = nf // L
-    return K >= 2 and x.dtype == torch.float32 and _is_cl(x) and _kernel_takes(x, nf, K) and 2 * K <= kernel_lanes(nf, K)
+    return K >= 2 and x.dtype == torch.float32 and _is_cl(x) and 2 * K <= _input_lanes(x, nf, K)
 
 def auto_impl(x: Tensor, ni: int, nf: int, L: int, M: int) -> str:
     "The implementation `'auto'` runs for input `x` on a layer from `ni` to `nf` channels with L primary and M secondary partitions"
