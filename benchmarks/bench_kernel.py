@@ -2,9 +2,10 @@
 K ∈ {1, 2, 4, 8} channels per group in one pass over channels-last memory, the within-group roll a shuffle inside each
 vector register) against the other ways to compute the primary: alone at the three stage shapes of `resnet_igc` d20
 L24M2 (batch 64: K = 2, 4 and 8) and at one input past the rule's `depthwise_bytes`, and inside that network with the
-kernel nowhere, at K = 2, at K = 2 and 4, at every stage, and as `'auto'` runs, ResNet-20 alongside for scale. It checks
-the kernel against PyTorch's grouped convolution in float64 (forward and both gradients) before timing. All candidates
-of a table alternate in one process, round by round.
+kernel nowhere, at K = 2, at K = 2 and 4, at every stage, and as `'auto'` runs, ResNet-20 alongside for scale; in fp32,
+then in bf16 autocast (the kernel's bfloat16 form; the big input in fp32 only). It checks the kernel against PyTorch's
+grouped convolution in float64 (forward and both gradients) before timing. All candidates of a table alternate in one
+process, round by round.
 
 Usage: python benchmarks/bench_kernel.py [--rounds 5] [--steps 3] [--out FILE]
 """
@@ -16,6 +17,7 @@ import torch.nn.functional as F
 from bench_targets import setup
 from common import REPO, alternate, code_state, hardware, stepper, wait_quiet
 from igc_fast.fast import KERNEL_FLAGS, PrimaryKernel, keep_freed_memory, kernel_lanes, kernel_status, primary_depthwise
+PRECISIONS = dict(fp32=torch.float32, bf16=torch.bfloat16)
 
 STAGES = [(48, 2, 32), (96, 4, 16), (192, 8, 8)]   # resnet_igc d20 L24M2: (channels, K = channels / L, size) per stage
 BIG = (200, 2, 56)   # an L100M2 layer at 56 px: 153 MiB at batch 64, past RULES' depthwise_bytes
@@ -45,13 +47,31 @@ def check():
         if err > 1e-10: raise SystemExit(f'the kernel differs from the grouped convolution by {err:.1e} at G={G}, K={K}, {h}×{w}')
 
 
-def net(name, kw, impls=None):
+def net(name, kw, impls=None, prec='fp32'):
     "A training step of network `name`, its square stride-1 IGC layers with K channels per group running `impls[K]` (else 'auto')"
     from igc_fast.layers import IGC
     m, x, y = setup(dict(name=name, kw=kw, bs=64, px=32, classes=10), 'cpu')
     for mod in m.modules():
         if isinstance(mod, IGC) and mod.ni == mod.nf and mod.stride == 1: mod.impl = (impls or {}).get(mod.nf // mod.L)
-    return stepper(m, x, y, 'cpu', 'fp32')
+    return stepper(m, x, y, 'cpu', prec)
+
+
+def primary(C, K, px, prec, rounds, steps):
+    "The primary alone, forward + both gradients, each way: the kernel last where it takes the layer; bf16 = autocast on a bfloat16 input"
+    L, dt = C // K, PRECISIONS[prec]
+    x = torch.randn(64, C, px, px).to(dt, memory_format=torch.channels_last).requires_grad_()
+    wp = torch.randn(C, K, 3, 3, requires_grad=True)
+    gy = torch.ones(64, C, px, px).to(dt, memory_format=torch.channels_last)
+    def fb(f):
+        def run():
+            with torch.autocast('cpu', dtype=dt, enabled=prec != 'fp32'): y = f()
+            torch.autograd.grad(y, (x, wp), gy)
+        return run
+    cands = [fb(lambda: F.conv2d(x, wp, None, 1, 1, 1, L)), fb(lambda: primary_depthwise(x, wp, L)),
+             fb(lambda: F.conv2d(x, wp[:, :1], None, 1, 1, 1, C))] + ([fb(lambda: PrimaryKernel.apply(x, wp, L))] if kernel_lanes(C, K, dt) else [])
+    res = alternate(cands, 'cpu', rounds, steps)
+    print(f'primary {prec} {C} ch, K={K}, {px}×{px}: ' + ', '.join(f'{n} {r[0] * 1e3:.2f} ms' for n, r in zip(PRIMARIES, res)), flush=True)
+    return C, K, px, res
 
 
 def main():
@@ -66,55 +86,51 @@ def main():
     check()
     wait_quiet()
     t0, load0 = time.perf_counter(), os.getloadavg()
-    layers = []
-    for C, K, px in STAGES + [BIG]:
-        L = C // K
-        x = torch.randn(64, C, px, px).contiguous(memory_format=torch.channels_last).requires_grad_()
-        wp = torch.randn(C, K, 3, 3, requires_grad=True)
-        gy = torch.ones(64, C, px, px).contiguous(memory_format=torch.channels_last)
-        fb = lambda f: (lambda: torch.autograd.grad(f(), (x, wp), gy))
-        cands = [fb(lambda: F.conv2d(x, wp, None, 1, 1, 1, L)), fb(lambda: primary_depthwise(x, wp, L)),
-                 fb(lambda: F.conv2d(x, wp[:, :1], None, 1, 1, 1, C))] + ([fb(lambda: PrimaryKernel.apply(x, wp, L))] if kernel_lanes(C, K) else [])
-        res = alternate(cands, 'cpu', args.rounds, args.steps)
-        layers.append((C, K, px, res))
-        print(f'primary {C} ch, K={K}, {px}×{px}: ' + ', '.join(f'{n} {r[0] * 1e3:.2f} ms' for n, r in zip(PRIMARIES, res)), flush=True)
-    igc = ('resnet_igc', dict(depth=20, L=24, M=2))
-    nets = alternate([net(*igc, impls) for _, impls in VARIANTS] + [net('resnet', dict(depth=20, C=16))], 'cpu', args.rounds, args.steps)
-    print('network: ' + ', '.join(f'{64 / t:.0f}' for t, _, _ in nets) + ' images/s', flush=True)
+    igc, tables = ('resnet_igc', dict(depth=20, L=24, M=2)), {}
+    for prec in PRECISIONS:
+        layers = [primary(C, K, px, prec, args.rounds, args.steps) for C, K, px in STAGES + ([BIG] if prec == 'fp32' else [])]
+        nets = alternate([net(*igc, impls, prec) for _, impls in VARIANTS] + [net('resnet', dict(depth=20, C=16), prec=prec)],
+                         'cpu', args.rounds, args.steps)
+        print(f'network {prec}: ' + ', '.join(f'{64 / t:.0f}' for t, _, _ in nets) + ' images/s', flush=True)
+        tables[prec] = layers, nets
     out = Path(args.out or REPO/'benchmarks'/'results'/'kernel_cpu.md')
-    write(out, args, layers, nets, time.perf_counter() - t0, load0, os.getloadavg())
+    write(out, args, tables, time.perf_counter() - t0, load0, os.getloadavg())
     print(f'wrote {out}')
 
 
-def write(out, args, layers, nets, wall, load0, load1):
+def write(out, args, tables, wall, load0, load1):
     import fastai
     L = ['# A compiled primary convolution against the depthwise form, CPU', '',
          f'Produced by `python benchmarks/bench_kernel.py --rounds {args.rounds} --steps {args.steps}` on {time.strftime("%Y-%m-%d %H:%M")}, '
-         'from the repository root.', '',
+         f'run in `{os.path.relpath(os.getcwd(), REPO)}`.', '',
          f'- hardware: {hardware("cpu")}; **no GPU run was made**',
          f'- software: Python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}, '
          f'{subprocess.run(["g++", "--version"], capture_output=True, text=True).stdout.splitlines()[0]}; code: {code_state()}',
          f'- the kernel (`igc_fast.fast.PRIMARY_KERNEL_SRC`, g++ {" ".join(KERNEL_FLAGS)}, rows over the OpenMP threads torch uses) '
          'was checked equal to the grouped convolution in float64, forward and both gradients, before timing',
+         '- bf16: autocast, the primary fed a bfloat16 input as it meets one inside the network; the kernel\'s bfloat16 form '
+         '(bfloat16 in and out, float32 arithmetic and weight gradient)',
          f'- timing: the candidates of a table in one process, alternating, {args.rounds} rounds of {args.steps} calls or steps; '
          'the best round\'s median; spread = (slowest − fastest round median) / fastest',
-         f'- 1-minute load average {load0[0]:.2f} at the start, {load1[0]:.2f} at the end; total wall time {wall:.0f} s', '',
-         '## The primary alone (batch 64, fp32, channels_last; forward + input and weight gradients; ms, spread)', '',
-         '| channels, K, size | ' + ' | '.join(PRIMARIES) + ' |', '| --- | ---: | ---: | ---: | ---: |']
-    for C, K, px, res in layers:
-        L.append(f'| {C}, {K}, {px}×{px} | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + (' | –' if len(res) < 4 else '') + ' |')
-    L += ['', '## Inside `resnet_igc` d20 L24M2 (batch 64, fp32, channels_last; training step)', '',
-          '| primary | images/s (spread) | ÷ the first row |', '| --- | ---: | ---: |']
-    for (label, _), (t, sp, _) in zip(VARIANTS + [('ResNet-20 C16 (for scale)', ())], nets):
-        L.append(f'| {label} | {64 / t:,.1f} ({sp:.0%}) | {nets[0][0] / t:.2f} |')
+         f'- 1-minute load average {load0[0]:.2f} at the start, {load1[0]:.2f} at the end; total wall time {wall:.0f} s']
     per = lambda res: ', '.join(f'{res[3][0] / res[i][0]:.2f}× the {PRIMARIES[i]}\'s' for i in (0, 1)) if len(res) > 3 else 'not taken'
-    L += ['', '## Reading', '',
-          '- The primary alone, the kernel\'s time against the two exact forms it replaces: ' +
-          '; '.join(f'{C} channels, K = {K}, {px}×{px}: {per(res)}' for C, K, px, res in layers) + '.',
-          '- Inside the network: ' + ', '.join(f'{label.split(":")[0]} {nets[0][0] / t:.2f}×' for (label, _), (t, _, _) in zip(VARIANTS[1:], nets[1:]))
-          + f' the images/s of the network without the kernel; with `auto` it trains at {nets[-1][0] / nets[-2][0]:.2f}× '
-          'the images/s of ResNet-20 C16. On this shared machine the spreads are wide: rows that differ by less than their spread '
-          'are ties.',
+    reading = []
+    for prec, (layers, nets) in tables.items():
+        L += ['', f'## The primary alone (batch 64, {prec}, channels_last; forward + input and weight gradients; ms, spread)', '',
+              '| channels, K, size | ' + ' | '.join(PRIMARIES) + ' |', '| --- | ---: | ---: | ---: | ---: |']
+        for C, K, px, res in layers:
+            L.append(f'| {C}, {K}, {px}×{px} | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + (' | –' if len(res) < 4 else '') + ' |')
+        L += ['', f'## Inside `resnet_igc` d20 L24M2 (batch 64, {prec}, channels_last; training step)', '',
+              '| primary | images/s (spread) | ÷ the first row |', '| --- | ---: | ---: |']
+        for (label, _), (t, sp, _) in zip(VARIANTS + [('ResNet-20 C16 (for scale)', ())], nets):
+            L.append(f'| {label} | {64 / t:,.1f} ({sp:.0%}) | {nets[0][0] / t:.2f} |')
+        reading += [f'- {prec}, the primary alone, the kernel\'s time against the two exact forms it replaces: ' +
+                    '; '.join(f'{C} channels, K = {K}, {px}×{px}: {per(res)}' for C, K, px, res in layers) + '.',
+                    f'- {prec}, inside the network: ' + ', '.join(f'{label.split(":")[0]} {nets[0][0] / t:.2f}×' for (label, _), (t, _, _) in zip(VARIANTS[1:], nets[1:]))
+                    + f' the images/s of the network without the kernel; with `auto` it trains at {nets[-1][0] / nets[-2][0]:.2f}× '
+                    'the images/s of ResNet-20 C16.']
+    L += ['', '## Reading', '', *reading,
+          '- On this shared machine the spreads are wide: rows that differ by less than their spread are ties.',
           '- The three stage shapes have the same multiply-accumulates (C·K·H·W is equal); the depthwise form pays one more pass over '
           'memory for every channel of a group, so its cost grows with K, while the kernel rolls the channels in registers.']
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,11 @@ def primary_grouped(x: Tensor, wp: Tensor, L: int, stride: int = 1, padding: int
 # %% ../nbs/02_fast.ipynb #932e0334
 def _is_cl(x: Tensor) -> bool: return x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
 
+def _compute_dtype(x: Tensor) -> torch.dtype:
+    dev = x.device.type
+    if x.is_floating_point() and torch.is_autocast_enabled(dev): return torch.get_autocast_dtype(dev)
+    return x.dtype
+
 def _roll_within(x: Tensor, groups: int, r: int) -> Tensor:
     "`x` with its channels rolled by `r` inside each of `groups` consecutive blocks: out[l·K + m] = x[l·K + (m + r) mod K]"
     n, c, h, w = x.shape
@@ -74,6 +79,8 @@ PRIMARY_KERNEL_SRC = r'''
 // K divides the vector's lanes, so roll_r is a shuffle inside each vector register: every input vector is loaded once
 // per tap and rolled in registers. Vectors are 64 bytes where the CPU has AVX-512 and the width is a multiple of them,
 // else 32. Rows are split over OpenMP threads; P pixels share each weight load.
+// Activations (x, z and their gradients) are stored as S: float, double, or bfloat16 (bf16_t), which is computed in
+// float; weights and weight gradients are always the compute type T.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -85,6 +92,31 @@ template <int VB> struct Vec<float, VB>  { typedef float   V __attribute__((vect
                                            typedef int32_t I __attribute__((vector_size(VB))); };
 template <int VB> struct Vec<double, VB> { typedef double  V __attribute__((vector_size(VB), aligned(8)));
                                            typedef int64_t I __attribute__((vector_size(VB))); };
+
+struct bf16_t { uint16_t bits; };   // bfloat16: the high half of a float
+
+// A vector of T from / to storage S: the same type as is, bfloat16 widened to float and rounded back to nearest even
+// (NaN to the quiet NaN 0x7fc0), as torch rounds float to bfloat16
+template <typename T, int VB> inline typename Vec<T, VB>::V load(const T* p) { return *(const typename Vec<T, VB>::V*)p; }
+template <typename T, int VB> inline void store(T* p, typename Vec<T, VB>::V v) { *(typename Vec<T, VB>::V*)p = v; }
+// (written out per width: g++ 12 cannot convert vectors whose size depends on a template parameter)
+#define IGC_BF16(VB)                                                                                                 \
+    template <> struct Bf16<VB> {                                                                                    \
+        typedef uint16_t H __attribute__((vector_size(VB / 2), aligned(2)));                                        \
+        typedef uint32_t U __attribute__((vector_size(VB)));                                                         \
+        typedef Vec<float, VB>::V V;                                                                                 \
+        static inline V load(const bf16_t* p) { return (V)(__builtin_convertvector(*(const H*)p, U) << 16); }       \
+        static inline void store(bf16_t* p, V v) {                                                                   \
+            U u = (U)v, nan = (U)(v != v);                                                                           \
+            u = (((u + 0x7fff + ((u >> 16) & 1)) >> 16) & ~nan) | (0x7fc0 & nan);                                    \
+            *(H*)p = __builtin_convertvector(u, H);                                                                  \
+        }                                                                                                            \
+    };
+template <int VB> struct Bf16;
+IGC_BF16(32)
+IGC_BF16(64)
+template <typename T, int VB> inline typename Vec<float, VB>::V load(const bf16_t* p) { return Bf16<VB>::load(p); }
+template <typename T, int VB> inline void store(bf16_t* p, typename Vec<float, VB>::V v) { Bf16<VB>::store(p, v); }
 
 // Rows split over OpenMP threads: linked against the libgomp torch has loaded, the kernel shares torch's thread pool
 // (threads of a second pool would compete with torch's, which spin for a while after each of its kernels)
@@ -111,53 +143,53 @@ struct Rolls {   // the K shuffles roll_r of one vector register's lanes
 };
 
 // out[n,h,w,c] = sum_{r,kh,kw} wt[r][kh][kw][c] * in[n, h+kh-1, w+kw-1, roll_r(c)]: P pixels from w0, NV vectors from cb
-template <typename T, int VB, int NV, int P, bool EDGE, int KK>
-static inline void pixels(const T* const rows[3], const T* wt, T* o, int w0, int cb, int W, int C, const Rolls<T, VB>& R) {
+template <typename T, typename S, int VB, int NV, int P, bool EDGE, int KK>
+static inline void pixels(const S* const rows[3], const T* wt, S* o, int w0, int cb, int W, int C, const Rolls<T, VB>& R) {
     typedef typename Vec<T, VB>::V V;
     constexpr int L = Rolls<T, VB>::L;
     V acc[P][NV] = {};
     for (int kh = 0; kh < 3; ++kh) {
-        const T* s = rows[kh];
+        const S* s = rows[kh];
         if (!s) continue;
         for (int kw = 0; kw < 3; ++kw)
             for (int v = 0; v < NV; ++v) {
                 V wv[KK];
-                for (int r = 0; r < KK; ++r) wv[r] = *(const V*)(wt + ((size_t)r * 9 + kh * 3 + kw) * C + cb + v * L);
+                for (int r = 0; r < KK; ++r) wv[r] = load<T, VB>(wt + ((size_t)r * 9 + kh * 3 + kw) * C + cb + v * L);
                 for (int p = 0; p < P; ++p) {
                     int w = w0 + p + kw - 1;
                     if (EDGE && (w < 0 || w >= W)) continue;
-                    V xv = *(const V*)(s + (size_t)w * C + cb + v * L);
+                    V xv = load<T, VB>(s + (size_t)w * C + cb + v * L);
                     acc[p][v] += wv[0] * xv;
                     for (int r = 1; r < KK; ++r) acc[p][v] += wv[r] * R.at(xv, r);
                 }
             }
     }
     for (int p = 0; p < P; ++p)
-        for (int v = 0; v < NV; ++v) *(V*)(o + (size_t)(w0 + p) * C + cb + v * L) = acc[p][v];
+        for (int v = 0; v < NV; ++v) store<T, VB>(o + (size_t)(w0 + p) * C + cb + v * L, acc[p][v]);
 }
 
-template <typename T, int VB, int NV, int KK>
-static void correlate(const T* in, const T* wt, T* out, int N, int H, int W, int C, const Rolls<T, VB>& R, int nthreads) {
+template <typename T, typename S, int VB, int NV, int KK>
+static void correlate(const S* in, const T* wt, S* out, int N, int H, int W, int C, const Rolls<T, VB>& R, int nthreads) {
     constexpr int B = NV * Rolls<T, VB>::L, P = 4;
     parallel_rows((long)N * H, nthreads, [&](int, long r0, long r1) {
         for (long row = r0; row < r1; ++row) {
             int n = row / H, h = row % H;
-            const T* rows[3];
+            const S* rows[3];
             for (int kh = 0; kh < 3; ++kh) rows[kh] = (h + kh - 1 < 0 || h + kh - 1 >= H) ? nullptr : in + ((long)n * H + h + kh - 1) * W * C;
-            T* o = out + row * W * C;
+            S* o = out + row * W * C;
             for (int cb = 0; cb < C; cb += B) {
-                pixels<T, VB, NV, 1, true, KK>(rows, wt, o, 0, cb, W, C, R);
+                pixels<T, S, VB, NV, 1, true, KK>(rows, wt, o, 0, cb, W, C, R);
                 int w0 = 1;
-                for (; w0 + P <= W - 1; w0 += P) pixels<T, VB, NV, P, false, KK>(rows, wt, o, w0, cb, W, C, R);
-                for (; w0 < W; ++w0) pixels<T, VB, NV, 1, true, KK>(rows, wt, o, w0, cb, W, C, R);
+                for (; w0 + P <= W - 1; w0 += P) pixels<T, S, VB, NV, P, false, KK>(rows, wt, o, w0, cb, W, C, R);
+                for (; w0 < W; ++w0) pixels<T, S, VB, NV, 1, true, KK>(rows, wt, o, w0, cb, W, C, R);
             }
         }
     });
 }
 
 // dwt[r][kh][kw][c] = sum_{n,h,w} dz[n,h,w,c] * x[n, h+kh-1, w+kw-1, roll_r(c)]
-template <typename T, int VB, int NV, int KK>
-static void wgrad(const T* x, const T* dz, T* dwt, int N, int H, int W, int C, const Rolls<T, VB>& R, int nthreads) {
+template <typename T, typename S, int VB, int NV, int KK>
+static void wgrad(const S* x, const S* dz, T* dwt, int N, int H, int W, int C, const Rolls<T, VB>& R, int nthreads) {
     typedef typename Vec<T, VB>::V V;
     constexpr int L = Rolls<T, VB>::L, B = NV * L;
     long rows = (long)N * H;
@@ -168,19 +200,19 @@ static void wgrad(const T* x, const T* dz, T* dwt, int N, int H, int W, int C, c
         T* accw = part.data() + (size_t)t * nw;
         for (long row = r0; row < r1; ++row) {
             int n = row / H, h = row % H;
-            const T* g = dz + row * W * C;
+            const S* g = dz + row * W * C;
             for (int kh = 0; kh < 3; ++kh) {
                 int hh = h + kh - 1;
                 if (hh < 0 || hh >= H) continue;
-                const T* s = x + ((long)n * H + hh) * W * C;
+                const S* s = x + ((long)n * H + hh) * W * C;
                 for (int cb = 0; cb < C; cb += B)
                     for (int kw = 0; kw < 3; ++kw) {
                         V acc[KK][NV] = {};
                         int w0 = std::max(0, 1 - kw), w1 = std::min(W, W + 1 - kw);
                         for (int w = w0; w < w1; ++w)
                             for (int v = 0; v < NV; ++v) {
-                                V gv = *(const V*)(g + (size_t)w * C + cb + v * L);
-                                V xv = *(const V*)(s + (size_t)(w + kw - 1) * C + cb + v * L);
+                                V gv = load<T, VB>(g + (size_t)w * C + cb + v * L);
+                                V xv = load<T, VB>(s + (size_t)(w + kw - 1) * C + cb + v * L);
                                 for (int r = 0; r < KK; ++r) acc[r][v] += gv * R.at(xv, r);
                             }
                         for (int r = 0; r < KK; ++r)
@@ -197,8 +229,10 @@ static void wgrad(const T* x, const T* dz, T* dwt, int N, int H, int W, int C, c
         for (size_t i = 0; i < nw; ++i) dwt[i] += part[(size_t)t * nw + i];
 }
 
-template <typename T, int VB, int NV, int KK>
-static void run(int op, const T* a, const T* b, T* out, int N, int H, int W, int C, int nthreads) {
+// op 0 and 1: b holds weights (T), out activations (S); op 2: b holds activations (S), out weights (T)
+template <typename T, typename S, int VB, int NV, int KK>
+static void run(int op, const S* a, const void* vb, void* out, int N, int H, int W, int C, int nthreads) {
+    const T* b = (const T*)vb;
     if (op == 1) {
         // dx[c] = sum_r sum_taps wt[r][tap][c'] dz[.., c'] with c' = roll_r^-1(c): dz rolled back against the weights
         // rolled back the same way, taps flipped
@@ -207,17 +241,17 @@ static void run(int op, const T* a, const T* b, T* out, int N, int H, int W, int
             for (int t = 0; t < 9; ++t)
                 for (int c = 0; c < C; ++c)
                     wi[((size_t)r * 9 + 8 - t) * C + c] = b[((size_t)r * 9 + t) * C + KK * (c / KK) + (c % KK + KK - r) % KK];
-        correlate<T, VB, NV, KK>(a, wi.data(), out, N, H, W, C, Rolls<T, VB>(KK, -1), nthreads);
-    } else if (op == 0) correlate<T, VB, NV, KK>(a, b, out, N, H, W, C, Rolls<T, VB>(KK, 1), nthreads);
-    else wgrad<T, VB, NV, KK>(a, b, out, N, H, W, C, Rolls<T, VB>(KK, 1), nthreads);
+        correlate<T, S, VB, NV, KK>(a, wi.data(), (S*)out, N, H, W, C, Rolls<T, VB>(KK, -1), nthreads);
+    } else if (op == 0) correlate<T, S, VB, NV, KK>(a, b, (S*)out, N, H, W, C, Rolls<T, VB>(KK, 1), nthreads);
+    else wgrad<T, S, VB, NV, KK>(a, (const S*)vb, (T*)out, N, H, W, C, Rolls<T, VB>(KK, 1), nthreads);
 }
 
-template <typename T, int VB, int NV>
-static void run_k(int op, const T* a, const T* b, T* out, int N, int H, int W, int C, int K, int nt) {
-    if (K == 1) run<T, VB, NV, 1>(op, a, b, out, N, H, W, C, nt);
-    else if (K == 2) run<T, VB, NV, 2>(op, a, b, out, N, H, W, C, nt);
-    else if (K == 4) run<T, VB, NV, 4>(op, a, b, out, N, H, W, C, nt);
-    else run<T, VB, NV, 8>(op, a, b, out, N, H, W, C, nt);
+template <typename T, typename S, int VB, int NV>
+static void run_k(int op, const S* a, const void* b, void* out, int N, int H, int W, int C, int K, int nt) {
+    if (K == 1) run<T, S, VB, NV, 1>(op, a, b, out, N, H, W, C, nt);
+    else if (K == 2) run<T, S, VB, NV, 2>(op, a, b, out, N, H, W, C, nt);
+    else if (K == 4) run<T, S, VB, NV, 4>(op, a, b, out, N, H, W, C, nt);
+    else run<T, S, VB, NV, 8>(op, a, b, out, N, H, W, C, nt);
 }
 
 // The vector bytes the kernel uses for C channels with K per group: 64 with AVX-512 where they fit, else 32; 0 where
@@ -231,36 +265,41 @@ static int vector_bytes(int C, int K) {
     return (C % (32 / (int)sizeof(T)) == 0 && K <= 32 / (int)sizeof(T)) ? 32 : 0;
 }
 
-template <typename T>
-static int dispatch(int op, const T* a, const T* b, T* out, int N, int H, int W, int C, int K, int nthreads) {
+template <typename T, typename S>
+static int dispatch(int op, const S* a, const void* b, void* out, int N, int H, int W, int C, int K, int nthreads) {
     int vb = vector_bytes<T>(C, K);
     if (op < 0 || op > 2 || !vb || N < 1 || H < 1 || W < 1) return 1;
 #ifdef __AVX512F__
     if (vb == 64) {
         constexpr int L = 64 / sizeof(T);
-        if (C % (3 * L) == 0) run_k<T, 64, 3>(op, a, b, out, N, H, W, C, K, nthreads);
-        else if (C % (2 * L) == 0) run_k<T, 64, 2>(op, a, b, out, N, H, W, C, K, nthreads);
-        else run_k<T, 64, 1>(op, a, b, out, N, H, W, C, K, nthreads);
+        if (C % (3 * L) == 0) run_k<T, S, 64, 3>(op, a, b, out, N, H, W, C, K, nthreads);
+        else if (C % (2 * L) == 0) run_k<T, S, 64, 2>(op, a, b, out, N, H, W, C, K, nthreads);
+        else run_k<T, S, 64, 1>(op, a, b, out, N, H, W, C, K, nthreads);
         return 0;
     }
 #endif
     constexpr int L = 32 / sizeof(T);
-    if (C % (2 * L) == 0) run_k<T, 32, 2>(op, a, b, out, N, H, W, C, K, nthreads);
-    else run_k<T, 32, 1>(op, a, b, out, N, H, W, C, K, nthreads);
+    if (C % (2 * L) == 0) run_k<T, S, 32, 2>(op, a, b, out, N, H, W, C, K, nthreads);
+    else run_k<T, S, 32, 1>(op, a, b, out, N, H, W, C, K, nthreads);
     return 0;
 }
 
 extern "C" {
 // Returns 0, or 1 where the sizes are not supported (igc_primary_lanes says which are).
-int igc_primary_f32(int op, const float* a, const float* b, float* out, int N, int H, int W, int C, int K, int nt) {
-    return dispatch<float>(op, a, b, out, N, H, W, C, K, nt);
+int igc_primary_f32(int op, const float* a, const void* b, void* out, int N, int H, int W, int C, int K, int nt) {
+    return dispatch<float, float>(op, a, b, out, N, H, W, C, K, nt);
 }
-int igc_primary_f64(int op, const double* a, const double* b, double* out, int N, int H, int W, int C, int K, int nt) {
-    return dispatch<double>(op, a, b, out, N, H, W, C, K, nt);
+int igc_primary_f64(int op, const double* a, const void* b, void* out, int N, int H, int W, int C, int K, int nt) {
+    return dispatch<double, double>(op, a, b, out, N, H, W, C, K, nt);
 }
-// The lanes of the vectors the kernel computes C channels with K per group in (itemsize 4 or 8 bytes); 0: not taken
+// bfloat16 activations, float weights and arithmetic
+int igc_primary_bf16(int op, const bf16_t* a, const void* b, void* out, int N, int H, int W, int C, int K, int nt) {
+    return dispatch<float, bf16_t>(op, a, b, out, N, H, W, C, K, nt);
+}
+// The lanes of the vectors the kernel computes C channels with K per group in, for activations of itemsize 4 (float),
+// 8 (double) or 2 (bfloat16, computed in float) bytes; 0: not taken
 int igc_primary_lanes(int C, int K, int itemsize) {
-    return itemsize == 4 ? vector_bytes<float>(C, K) / 4 : itemsize == 8 ? vector_bytes<double>(C, K) / 8 : 0;
+    return itemsize == 4 || itemsize == 2 ? vector_bytes<float>(C, K) / 4 : itemsize == 8 ? vector_bytes<double>(C, K) / 8 : 0;
 }
 }
 '''
@@ -295,7 +334,7 @@ def build_kernel(cxx: str = 'g++', cache=None) -> tuple:
             for t in (tmp, tmp.with_suffix('.cpp')): t.unlink(missing_ok=True)
     try: lib = ctypes.CDLL(str(so))
     except OSError as e: return None, f"the primary kernel {so} could not be loaded ({e}): delete it to build it again"
-    for f in (lib.igc_primary_f32, lib.igc_primary_f64):
+    for f in (lib.igc_primary_f32, lib.igc_primary_f64, lib.igc_primary_bf16):
         f.restype, f.argtypes = ctypes.c_int, [ctypes.c_int] + [ctypes.c_void_p] * 3 + [ctypes.c_int] * 6
     lib.igc_primary_lanes.restype, lib.igc_primary_lanes.argtypes = ctypes.c_int, [ctypes.c_int] * 3
     return lib, None
@@ -314,7 +353,7 @@ def kernel_status() -> str:
 def kernel_lanes(G: int, K: int, dtype=torch.float32) -> int:
     "The vector lanes the kernel computes G channels with K per group in (16 floats with AVX-512, else 8); 0 where it does not take them"
     lib = primary_kernel()
-    if lib is None or dtype not in (torch.float32, torch.float64): return 0
+    if lib is None or dtype not in (torch.float32, torch.float64, torch.bfloat16): return 0
     return lib.igc_primary_lanes(G, K, dtype.itemsize)
 
 # %% ../nbs/02_fast.ipynb #9f1c0a03
@@ -333,7 +372,8 @@ def kernel_weight_grad(dw: Tensor, L: int) -> Tensor:
 
 def _kernel_call(op: int, a: Tensor, b: Tensor, out: Tensor, shape: tuple, K: int):
     n, c, h, w = shape
-    f = primary_kernel().igc_primary_f32 if out.dtype == torch.float32 else primary_kernel().igc_primary_f64
+    lib = primary_kernel()
+    f = {torch.float32: lib.igc_primary_f32, torch.float64: lib.igc_primary_f64, torch.bfloat16: lib.igc_primary_bf16}[a.dtype]
     if f(op, a.data_ptr(), b.data_ptr(), out.data_ptr(), n, h, w, c, K, torch.get_num_threads()):
         raise ValueError(f"the primary kernel does not take {c} channels with K={K}")   # kernel_applies keeps this from happening
 
@@ -341,19 +381,20 @@ class PrimaryKernel(torch.autograd.Function):
     "W^p x by the compiled kernel, keeping only x and the weights for backward"
     @staticmethod
     def forward(ctx, x, wp, L):
-        "z = W^p x for x (N, G, H, W), W^p (G, K, 3, 3) with L groups"
-        xc, wt = x.contiguous(memory_format=torch.channels_last), kernel_weight(wp, L)
+        "z = W^p x for x (N, G, H, W), W^p (G, K, 3, 3) with L groups; bfloat16 x takes W^p rounded to bfloat16"
+        bf16 = x.dtype == torch.bfloat16
+        xc, wt = x.contiguous(memory_format=torch.channels_last), kernel_weight(wp.to(x.dtype).float() if bf16 else wp, L)
         z = torch.empty_like(xc, memory_format=torch.channels_last)
         _kernel_call(0, xc, wt, z, xc.shape, wp.shape[1])
         ctx.save_for_backward(xc, wt)
-        ctx.L, ctx.cl = L, _is_cl(x)
+        ctx.L, ctx.cl, ctx.wdtype = L, _is_cl(x), wp.dtype
         return z if ctx.cl else z.contiguous()
 
     @staticmethod
     def backward(ctx, gz):
         "The gradients of x and W^p from the gradient of z"
         xc, wt = ctx.saved_tensors
-        g, K = gz.contiguous(memory_format=torch.channels_last), wt.shape[0]
+        g, K = gz.to(xc.dtype).contiguous(memory_format=torch.channels_last), wt.shape[0]
         dx = dwp = None
         if ctx.needs_input_grad[0]:
             dx = torch.empty_like(xc)
@@ -362,24 +403,30 @@ class PrimaryKernel(torch.autograd.Function):
         if ctx.needs_input_grad[1]:
             dw = torch.empty_like(wt)
             _kernel_call(2, xc, g, dw, xc.shape, K)
-            dwp = kernel_weight_grad(dw, ctx.L)
+            dwp = kernel_weight_grad(dw, ctx.L).to(ctx.wdtype)
         return dx, dwp, None
+
+def _kernel_dtype(x: Tensor):
+    "The dtype the kernel takes `x` in: its own; bfloat16 for float32 or bfloat16 `x` under CPU bfloat16 autocast (as a convolution there); None under any other autocast"
+    if not torch.is_autocast_enabled('cpu'): return x.dtype
+    return torch.bfloat16 if torch.get_autocast_dtype('cpu') == torch.bfloat16 and x.dtype in (torch.float32, torch.bfloat16) else None
 
 def _input_lanes(x: Tensor, G: int, K: int) -> int:
     "The lanes the kernel computes input `x` in for a 3×3 stride-1 primary of G channels, K per group; 0 where it does not take it (device, dtype, sizes, context, no kernel)"
-    ok = (x.device.type == 'cpu' and x.dim() == 4 and x.shape[1] == G and not torch.is_autocast_enabled('cpu')
+    ok = (x.device.type == 'cpu' and x.dim() == 4 and x.shape[1] == G and _kernel_dtype(x) is not None
           and not torch.compiler.is_compiling() and not torch.compiler.is_exporting())
-    return kernel_lanes(G, K, x.dtype) if ok else 0
+    return kernel_lanes(G, K, _kernel_dtype(x)) if ok else 0
 
 def kernel_applies(x: Tensor, wp: Tensor, L: int, stride: int = 1, padding: int = 1) -> bool:
     "Whether the compiled kernel computes W^p x here (else the depthwise form does)"
     G, K = wp.shape[0], wp.shape[1]
-    return (wp.dtype == x.dtype and G == K * L and tuple(wp.shape[2:]) == (3, 3) and (stride, padding) == (1, 1)
+    dtypes = wp.dtype == x.dtype or (torch.is_autocast_enabled('cpu') and wp.dtype in (torch.float32, torch.bfloat16))
+    return (dtypes and G == K * L and tuple(wp.shape[2:]) == (3, 3) and (stride, padding) == (1, 1)
             and _input_lanes(x, G, K) > 0)
 
 def primary_kernel_form(x: Tensor, wp: Tensor, L: int, stride: int = 1, padding: int = 1) -> Tensor:
     "W^p x by the compiled kernel where `kernel_applies`, else by `primary_depthwise`"
-    if kernel_applies(x, wp, L, stride, padding): return PrimaryKernel.apply(x, wp, L)
+    if kernel_applies(x, wp, L, stride, padding): return PrimaryKernel.apply(x.to(_kernel_dtype(x)), wp, L)
     return primary_depthwise(x, wp, L, stride, padding)
 
 # %% ../nbs/02_fast.ipynb #b69903f5
@@ -406,14 +453,9 @@ def igc_apply(x: Tensor, wp: Tensor, wd: Tensor, L: int, M: int, stride: int = 1
     return MIX[s](PRIMARY[p](x, wp, L, stride, padding), wd, L, M)
 
 # %% ../nbs/02_fast.ipynb #4b0c8be8
-def _compute_dtype(x: Tensor) -> torch.dtype:
-    dev = x.device.type
-    if x.is_floating_point() and torch.is_autocast_enabled(dev): return torch.get_autocast_dtype(dev)
-    return x.dtype
-
-RULES = {  # CPU, per compute dtype; other dtypes follow float32 (benchmarks/results/layers_cpu.md)
-    torch.float32:  dict(depthwise_bytes=128 << 20,    dense_extra=128),
-    torch.bfloat16: dict(depthwise_bytes=float('inf'), dense_extra=128),
+RULES = {  # CPU, per compute dtype; other dtypes follow float32 (benchmarks/results/layers_cpu.md, kernel_cpu.md)
+    torch.float32:  dict(depthwise_bytes=128 << 20,    dense_extra=128, kernel_lanes_per_k=2),
+    torch.bfloat16: dict(depthwise_bytes=float('inf'), dense_extra=128, kernel_lanes_per_k=4),
 }
 
 def dense_extra(nf: int, M: int) -> float:
@@ -422,9 +464,10 @@ def dense_extra(nf: int, M: int) -> float:
 
 # %% ../nbs/02_fast.ipynb #7c1e9d02
 def _kernel_pays(x: Tensor, nf: int, L: int) -> bool:
-    "Where the compiled kernel computes the primary: channels_last float32, 2 ≤ K ≤ half its vector lanes"
-    K = nf // L
-    return K >= 2 and x.dtype == torch.float32 and _is_cl(x) and 2 * K <= _input_lanes(x, nf, K)
+    "Where the compiled kernel computes the primary: channels_last float32 or bfloat16, 2 ≤ K, K·`kernel_lanes_per_k` ≤ its vector lanes"
+    K, dt = nf // L, _kernel_dtype(x)
+    return (K >= 2 and dt in (torch.float32, torch.bfloat16) and _is_cl(x)
+            and K * RULES[dt]['kernel_lanes_per_k'] <= _input_lanes(x, nf, K))
 
 def auto_impl(x: Tensor, ni: int, nf: int, L: int, M: int) -> str:
     "The implementation `'auto'` runs for input `x` on a layer from `ni` to `nf` channels with L primary and M secondary partitions"
