@@ -17,10 +17,10 @@ import torch.nn.functional as F
 from bench_targets import setup
 from common import REPO, alternate, code_state, hardware, stepper, wait_quiet
 from igc_fast.fast import KERNEL_FLAGS, PrimaryKernel, keep_freed_memory, kernel_lanes, kernel_status, primary_depthwise
-PRECISIONS = dict(fp32=torch.float32, bf16=torch.bfloat16)
 
 STAGES = [(48, 2, 32), (96, 4, 16), (192, 8, 8)]   # resnet_igc d20 L24M2: (channels, K = channels / L, size) per stage
 BIG = (200, 2, 56)   # an L100M2 layer at 56 px: 153 MiB at batch 64, past RULES' depthwise_bytes
+PRECISIONS = dict(fp32=torch.float32, bf16=torch.bfloat16)   # bf16: autocast, bfloat16 activations
 PRIMARIES = ['grouped conv', 'depthwise form', 'one depthwise pass', 'kernel']
 # the implementation of the square stride-1 layers with K channels per group; unnamed K: 'auto'
 NO_KERNEL = {2: 'depthwise', 4: 'dense1x1', 8: 'reference'}   # 'auto' as it runs without the kernel
