@@ -413,9 +413,10 @@ def _kernel_dtype(x: Tensor):
 
 def _input_lanes(x: Tensor, G: int, K: int) -> int:
     "The lanes the kernel computes input `x` in for a 3×3 stride-1 primary of G channels, K per group; 0 where it does not take it (device, dtype, sizes, context, no kernel)"
-    ok = (x.device.type == 'cpu' and x.dim() == 4 and x.shape[1] == G and _kernel_dtype(x) is not None
+    dt = _kernel_dtype(x)
+    ok = (dt is not None and x.device.type == 'cpu' and x.dim() == 4 and x.shape[1] == G
           and not torch.compiler.is_compiling() and not torch.compiler.is_exporting())
-    return kernel_lanes(G, K, _kernel_dtype(x)) if ok else 0
+    return kernel_lanes(G, K, dt) if ok else 0
 
 def kernel_applies(x: Tensor, wp: Tensor, L: int, stride: int = 1, padding: int = 1) -> bool:
     "Whether the compiled kernel computes W^p x here (else the depthwise form does)"
@@ -464,10 +465,9 @@ def dense_extra(nf: int, M: int) -> float:
 
 # %% ../nbs/02_fast.ipynb #7c1e9d02
 def _kernel_pays(x: Tensor, nf: int, L: int) -> bool:
-    "Where the compiled kernel computes the primary: channels_last float32 or bfloat16, 2 ≤ K, K·`kernel_lanes_per_k` ≤ its vector lanes"
+    "Where the compiled kernel computes the primary: channels_last in a dtype `RULES` has (float32, bfloat16), 2 ≤ K, K·`kernel_lanes_per_k` ≤ its vector lanes"
     K, dt = nf // L, _kernel_dtype(x)
-    return (K >= 2 and dt in (torch.float32, torch.bfloat16) and _is_cl(x)
-            and K * RULES[dt]['kernel_lanes_per_k'] <= _input_lanes(x, nf, K))
+    return K >= 2 and dt in RULES and _is_cl(x) and K * RULES[dt]['kernel_lanes_per_k'] <= _input_lanes(x, nf, K)
 
 def auto_impl(x: Tensor, ni: int, nf: int, L: int, M: int) -> str:
     "The implementation `'auto'` runs for input `x` on a layer from `ni` to `nf` channels with L primary and M secondary partitions"
