@@ -4,7 +4,8 @@ and torchvision's `mobilenet_v2` (the two differ by one 1×1 convolution); IGCV3
 multiply-accumulates (about 313 M at 224×224), which is the comparison the ShuffleNet V2 paper made on a GPU. The
 blocks: one `IGCV3Block` (t = 6, G1 = G2 = 2, shuffle) against the MobileNetV2 block of the same widths (dense 1×1s,
 ReLU6 after the expansion), at the shapes of three stages of the 224×224 network; and in fp32 against two exact
-rewrites that fold its channel shuffle into the weights (into W¹, or past the depthwise W² into W³).
+rewrites that fold its channel shuffle into the weights (into W¹, or past the depthwise W² into W³). And the channel
+shuffle alone, torch's native operator against `igc_fast.core.channel_shuffle`, at each block's middle tensor.
 
 A training step is forward, cross-entropy (networks) or the mean square (blocks), backward and an SGD step (Nesterov
 momentum 0.9, weight decay 1e-4) on random data. Timing: both sides live in one process and run in alternation, in
@@ -99,6 +100,16 @@ def setup(side, dev):
     return m, torch.randn(side['bs'], ni, px, px, device=dev).contiguous(memory_format=fmt), None
 
 
+def shuffle_steps(mid, px, bs, dev, prec):
+    "Forward and backward of the channel shuffle P¹ (2 groups) of one block's middle tensor, channels_last: torch's native operator, igc_fast's"
+    from igc_fast.core import channel_shuffle
+    dt = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)[prec]
+    x = torch.randn(bs, mid, px, px, device=dev, dtype=dt).contiguous(memory_format=torch.channels_last).requires_grad_()
+    g = torch.randn_like(x)
+    if not torch.equal(F.channel_shuffle(x, 2), channel_shuffle(x, 2)): raise SystemExit('channel_shuffle differs from F.channel_shuffle')
+    return [lambda f=f: torch.autograd.grad(f(x, 2), x, g) for f in (F.channel_shuffle, channel_shuffle)]
+
+
 def time_pair(a, b, dev, prec, rounds, steps, warmup=2):
     "Best round-median step time of sides `a` and `b` run in alternation, and the spread of each side's round medians"
     return alternate([stepper(*setup(side, dev), dev, prec) for side in (a, b)], dev, rounds, steps, warmup)
@@ -145,7 +156,7 @@ def main():
     check_folds()
     wait_quiet()
     t0, load0 = time.perf_counter(), os.getloadavg()
-    rows = []
+    rows, shuffles = [], []
     for prec in precs:
         for other in NETS[1:]:
             a, b = dict(net=NETS[0][0], bs=nb, px=npx), dict(net=other[0], bs=nb, px=npx)
@@ -163,6 +174,9 @@ def main():
             rows.append(dict(kind='block', what=f'{ni}→{mid}→{nf}', shape=f'batch {bb}, {px}×{px}', prec=prec,
                              a=(bb / ta, sa, ma), b=(bb / tb, sb, mb)))
             print(f"{prec} block {rows[-1]['what']} at {px}: {bb / ta:.1f} vs {bb / tb:.1f} img/s (×{tb / ta:.2f}) ({time.perf_counter() - t0:.0f}s)", flush=True)
+            (tn, sn, _), (ti, si, _) = alternate(shuffle_steps(mid, px, bb, dev, prec), dev, args.rounds, args.steps)
+            shuffles.append(dict(shape=f'{mid} channels, batch {bb}, {px}×{px}', prec=prec, native=(tn, sn), ours=(ti, si)))
+            print(f"{prec} shuffle {mid} at {px}: native {tn * 1e3:.2f} ms, channel_shuffle {ti * 1e3:.2f} ms", flush=True)
             if prec == 'fp32':   # the exact folds of the shuffle into the weights, each against the block as it is
                 for fold in FOLDS:
                     (ta, sa, _), (tb, sb, _) = time_pair(a, dict(block=fold, shape=shape, bs=bb), dev, prec, args.rounds, args.steps)
@@ -170,11 +184,11 @@ def main():
                                      a=(bb / ta, sa, ma), b=(bb / tb, sb, memory(dict(block=fold, shape=shape, bs=bb), dev, prec))))
                     print(f"{prec} {rows[-1]['what']}: {bb / ta:.1f} vs {bb / tb:.1f} img/s", flush=True)
     profiles = {label: profile(name, nb, npx, dev) for name, label in NETS[:2]}
-    write(out, args, rows, time.perf_counter() - t0, load0, os.getloadavg(), profiles)
+    write(out, args, rows, shuffles, time.perf_counter() - t0, load0, os.getloadavg(), profiles)
     print(f'wrote {out}')
 
 
-def write(out, args, rows, wall, load0, load1, profiles):
+def write(out, args, rows, shuffles, wall, load0, load1, profiles):
     import fastai
     dev = args.device
     hw = hardware(dev) + ('; **no GPU run was made** (this machine has no CUDA device; `--device cuda` writes `family_cuda.md`)' if dev == 'cpu' else '')
@@ -198,6 +212,13 @@ def write(out, args, rows, wall, load0, load1, profiles):
         (ra, sa, ma), (rb, sb, mb) = r['a'], r['b']
         L.append(f"| {r['kind']}: {r['what']} | {r['shape']} | {r['prec']} | {ra:,.1f} ({sa:.0%}) | {rb:,.1f} ({sb:.0%}) | {ra / rb:.2f} | "
                  f"{ma['peak'] / 2**20:,.0f} | {mb['peak'] / 2**20:,.0f} | {ma['params']:,} / {mb['params']:,} |")
+    L += ['', '## The channel shuffle P¹ alone (2 groups, channels_last; forward and backward of the middle tensor of each block above)', '',
+          'torch\'s `F.channel_shuffle` against `igc_fast.core.channel_shuffle` (the transpose inside each pixel\'s channels; equal values, '
+          'checked before timing), in alternation as above', '',
+          '| tensor | precision | native ms (spread) | channel_shuffle ms (spread) | channel_shuffle ÷ native |', '| --- | --- | ---: | ---: | ---: |']
+    for r in shuffles:
+        (tn, sn), (ti, si) = r['native'], r['ours']
+        L.append(f"| {r['shape']} | {r['prec']} | {tn * 1e3:.2f} ({sn:.0%}) | {ti * 1e3:.2f} ({si:.0%}) | {ti / tn:.2f} |")
     L += ['', f'## Where a training step goes (fp32, {rows[0]["shape"]}; torch.profiler, self time, the 8 largest operators)', '']
     for label, top in profiles.items():
         L += [f'- {label}: ' + ', '.join(f'`{k}` {v:.0%}' for k, v in top)]

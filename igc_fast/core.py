@@ -28,7 +28,9 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
     "Permute the channels of `x` (N,C,...) so that `out[:, j*groups+i] = x[:, i*(C//groups)+j]`"
     _check_groups(x.shape[1], groups)
     if groups == 1 or groups == x.shape[1]: return x  # both are the identity permutation
-    return F.channel_shuffle(x, groups)
+    if x.dim() != 4 or x.is_contiguous() or not x.is_contiguous(memory_format=torch.channels_last): return F.channel_shuffle(x, groups)
+    C = x.shape[1]
+    return x.permute(0, 2, 3, 1).unflatten(3, (groups, C // groups)).transpose(3, 4).flatten(3).permute(0, 3, 1, 2)
 
 # %% ../nbs/00_core.ipynb #a069bab3
 def group_to_dense(w: Tensor, groups: int) -> Tensor:

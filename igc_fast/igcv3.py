@@ -5,15 +5,16 @@
 # %% auto #0
 __all__ = ['BN_EPS_V3', 'IGCV3_D', 'IGCV3_WIDER', 'MOBILENETV2', 'STEM', 'LAST', 'IGCV3_PLANS', 'PYTORCHCV_WIDTHS', 'igcv3_w1',
            'igcv3_w3d4', 'igcv3_wd2', 'igcv3_wd4', 'IGCV3_NETS', 'igcv3_front_kernel', 'igcv3_path_counts', 'ConvBNAct',
-           'check_v3_args', 'IGCV3Block', 'round_half_away', 'official_plan', 'pytorchcv_plan', 'init_msra_',
-           'igcv3_net', 'igcv3', 'igcv3_wider', 'igcv3_g2g4', 'mobilenetv2', 'igcv3_cifar', 'igcv3_counts']
+           'ChannelShuffle', 'check_v3_args', 'IGCV3Block', 'round_half_away', 'official_plan', 'pytorchcv_plan',
+           'init_msra_', 'igcv3_net', 'igcv3', 'igcv3_wider', 'igcv3_g2g4', 'mobilenetv2', 'igcv3_cifar',
+           'igcv3_counts']
 
 # %% ../nbs/03a_igcv3.ipynb #3a000004
 import math
 from collections import OrderedDict
 import torch
 from torch import nn, Tensor
-from .core import group_to_dense, shuffle_index
+from .core import group_to_dense, shuffle_index, channel_shuffle
 from .layers import check_positive
 from .models import IGCNet, register, publish
 
@@ -41,6 +42,10 @@ class ConvBNAct(nn.Sequential):
         if act: mods['act'] = nn.ReLU6()
         super().__init__(mods)
 
+class ChannelShuffle(nn.ChannelShuffle):
+    "`nn.ChannelShuffle(groups)` computed by `channel_shuffle`: the same values, one copy in `channels_last`"
+    def forward(self, x: Tensor) -> Tensor: return channel_shuffle(x, self.groups)
+
 def check_v3_args(ni: int, nf: int, mid: int, G1: int, G2: int, stride: int = 1):
     "Raise a one-line ValueError unless all are positive integers and the widths `ni`, `mid`, `nf` divide into the groups G1 (W¹) and G2 (W³)"
     check_positive('IGCV3Block', ni=ni, nf=nf, mid=mid, G1=G1, G2=G2, stride=stride)
@@ -59,10 +64,10 @@ class IGCV3Block(nn.Module):
         if self.shortcut and (ni != nf or stride != 1):
             raise ValueError(f"IGCV3Block: a shortcut needs as many output as input channels and stride 1, got {ni} → {nf}, stride {stride}")
         self.expand = ConvBNAct(ni, mid, groups=G1, act=expand_act)
-        self.shuffle = nn.ChannelShuffle(G1) if G1 > 1 else nn.Identity()
+        self.shuffle = ChannelShuffle(G1) if G1 > 1 else nn.Identity()
         self.dw = ConvBNAct(mid, mid, 3, stride, groups=mid)
         self.project = ConvBNAct(mid, nf, groups=G2, act=False)
-        self.shuffle_back = nn.ChannelShuffle(nf // G2) if permute_back and G2 > 1 else nn.Identity()
+        self.shuffle_back = ChannelShuffle(nf // G2) if permute_back and G2 > 1 else nn.Identity()
 
     def forward(self, x):
         y = self.shuffle_back(self.project(self.dw(self.shuffle(self.expand(x)))))
