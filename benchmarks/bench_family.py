@@ -15,7 +15,7 @@ medians. Peak memory: a fresh process per side, the peak resident set over two s
 them (CPU: /proc/self/status VmHWM after resetting it through /proc/self/clear_refs) or
 `torch.cuda.max_memory_allocated` (CUDA). Last, a profile of one network step of each kind per operator.
 
-Usage: python benchmarks/bench_family.py [--device cpu|cuda] [--rounds 7] [--steps 5] [--out FILE]
+Usage: python benchmarks/bench_family.py [--device cpu|cuda] [--rounds 7] [--steps 5] [--precisions fp32,bf16] [--out FILE]
 """
 import argparse, json, os, platform, time, warnings
 from pathlib import Path
@@ -92,12 +92,21 @@ def setup(side, dev):
     fmt = torch.channels_last
     if 'net' in side:
         m = build_net(side['net']).to(dev).to(memory_format=fmt)
+        if side.get('native_shuffle'): native_shuffles(m)
         x = torch.randn(side['bs'], 3, side['px'], side['px'], device=dev).contiguous(memory_format=fmt)
         return m, x, torch.randint(0, 1000, (side['bs'],), device=dev)
     ni, nf, mid, px = side['shape']
     m = build_block('igcv3' if side['block'] in FOLDS else side['block'], ni, nf, mid).to(dev).to(memory_format=fmt)
     if side['block'] in FOLDS: m = Folded(m, FOLDS[side['block']])
     return m, torch.randn(side['bs'], ni, px, px, device=dev).contiguous(memory_format=fmt), None
+
+
+def native_shuffles(m):
+    "Swap every `ChannelShuffle` of `m` for torch's `nn.ChannelShuffle` of the same groups (equal values; the native operator)"
+    from igc_fast.igcv3 import ChannelShuffle
+    for mod in list(m.modules()):
+        for name, c in mod.named_children():
+            if isinstance(c, ChannelShuffle): setattr(mod, name, torch.nn.ChannelShuffle(c.groups))
 
 
 def shuffle_steps(mid, px, bs, dev, prec):
@@ -143,6 +152,7 @@ def main():
     ap.add_argument('--net-batch', type=int, default=None, help='default 16 on a CPU, 256 on CUDA')
     ap.add_argument('--net-px', type=int, default=None, help='default 112 on a CPU, 224 on CUDA')
     ap.add_argument('--block-batch', type=int, default=None, help='default 16 on a CPU, 256 on CUDA')
+    ap.add_argument('--precisions', default=None, help='comma-separated, from fp32, bf16, fp16 (default fp32,bf16 on a CPU, all three on CUDA)')
     ap.add_argument('--out', default=None, help='markdown file (default benchmarks/results/family_{device}.md)')
     ap.add_argument('--child', default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -151,7 +161,8 @@ def main():
     if args.device == 'cuda' and not torch.cuda.is_available(): raise SystemExit('no CUDA device: run with --device cpu')
     cpu, dev = args.device == 'cpu', args.device
     nb, npx, bb = args.net_batch or (16 if cpu else 256), args.net_px or (112 if cpu else 224), args.block_batch or (16 if cpu else 256)
-    precs = ('fp32', 'bf16') if cpu else ('fp32', 'bf16', 'fp16')
+    precs = tuple(args.precisions.split(',')) if args.precisions else ('fp32', 'bf16') if cpu else ('fp32', 'bf16', 'fp16')
+    if set(precs) - {'fp32', 'bf16', 'fp16'}: raise SystemExit(f'--precisions {args.precisions}: choose among fp32, bf16, fp16')
     out = Path(args.out or REPO/'benchmarks'/'results'/f'family_{dev}.md')
     check_folds()
     wait_quiet()
@@ -166,6 +177,12 @@ def main():
                              a=(nb / ta, sa, ma), b=(nb / tb, sb, mb)))
             print(f"{prec} {rows[-1]['what']}: {nb / ta:.1f} vs {nb / tb:.1f} img/s (×{tb / ta:.2f}), peak {ma['peak'] / 2**20:.0f} vs {mb['peak'] / 2**20:.0f} MiB "
                   f"({time.perf_counter() - t0:.0f}s)", flush=True)
+        if prec == 'fp32':   # the network with torch's own channel shuffle
+            a, b = dict(net=NETS[0][0], bs=nb, px=npx), dict(net=NETS[0][0], bs=nb, px=npx, native_shuffle=True)
+            (ta, sa, _), (tb, sb, _) = time_pair(a, b, dev, prec, args.rounds, args.steps)
+            rows.append(dict(kind='shuffle', what=f'{NETS[0][1]} vs the same with nn.ChannelShuffle', shape=f'batch {nb}, {npx}×{npx}', prec=prec,
+                             a=(nb / ta, sa, memory(a, dev, prec)), b=(nb / tb, sb, memory(b, dev, prec))))
+            print(f"{prec} {rows[-1]['what']}: {nb / ta:.1f} vs {nb / tb:.1f} img/s", flush=True)
         for shape in BLOCKS:
             a, b = dict(block='igcv3', shape=shape, bs=bb), dict(block='mobilenetv2', shape=shape, bs=bb)
             (ta, sa, _), (tb, sb, _) = time_pair(a, b, dev, prec, args.rounds, args.steps)
@@ -193,7 +210,7 @@ def write(out, args, rows, shuffles, wall, load0, load1, profiles):
     dev = args.device
     hw = hardware(dev) + ('; **no GPU run was made** (this machine has no CUDA device; `--device cuda` writes `family_cuda.md`)' if dev == 'cpu' else '')
     L = ['# IGCV3 against MobileNetV2: training throughput and memory, ' + ('CPU' if dev == 'cpu' else 'GPU'), '',
-         f'Produced by `python benchmarks/bench_family.py --device {dev} --rounds {args.rounds} --steps {args.steps}` on '
+         f'Produced by `python benchmarks/bench_family.py --device {dev} --rounds {args.rounds} --steps {args.steps}' + (f' --precisions {args.precisions}' if args.precisions else '') + '` on '
          f'{time.strftime("%Y-%m-%d %H:%M")}, from the repository root.', '',
          f'- hardware: {hw}',
          f'- software: Python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}; code: {code_state()}',
@@ -205,8 +222,9 @@ def write(out, args, rows, shuffles, wall, load0, load1, profiles):
                                                         else '`torch.cuda.max_memory_allocated` over two steps'),
          f'- 1-minute load average {load0[0]:.2f} at the start, {load1[0]:.2f} at the end; total wall time {wall:.0f} s', '',
          '- rows "fold": the IGCV3 block as it is (left) against an exact rewrite that folds the channel shuffle P¹ into the weights '
-         '(right; checked equal in float64, forward and gradients, before timing)', '',
-         '| what | shape | precision | IGCV3 images/s (spread) | MobileNetV2 (fold: rewrite) images/s (spread) | IGCV3 ÷ right | IGCV3 peak MiB | right peak MiB | params IGCV3 / right |',
+         '(right; checked equal in float64, forward and gradients, before timing)',
+         '- row "shuffle": IGCV3-D as it is (left, its P¹ by `channel_shuffle`) against the same network with torch\'s `nn.ChannelShuffle` (right)', '',
+         '| what | shape | precision | IGCV3 images/s (spread) | MobileNetV2 (fold: rewrite; shuffle: native) images/s (spread) | IGCV3 ÷ right | IGCV3 peak MiB | right peak MiB | params IGCV3 / right |',
          '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |']
     for r in rows:
         (ra, sa, ma), (rb, sb, mb) = r['a'], r['b']
