@@ -14,8 +14,8 @@ where each stands.
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from igc_fast.core import igc_forward, shuffle_index
-from igc_fast.fast import mixing_weight, _is_cl
+from igc_fast.core import igc_forward, shuffle_index, _is_cl
+from igc_fast.fast import mixing_weight
 
 
 def shuffle_view(x: Tensor, groups: int) -> Tensor:

@@ -24,11 +24,13 @@ def shuffle_index(C: int, groups: int) -> Tensor:
     return torch.arange(C).view(groups, C // groups).t().reshape(-1)
 
 # %% ../nbs/00_core.ipynb #4f1c0a2e
+def _is_cl(x: Tensor) -> bool: return x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+
 def channel_shuffle(x: Tensor, groups: int) -> Tensor:
     "Permute the channels of `x` (N,C,...) so that `out[:, j*groups+i] = x[:, i*(C//groups)+j]`"
     _check_groups(x.shape[1], groups)
     if groups == 1 or groups == x.shape[1]: return x  # both are the identity permutation
-    if x.dim() != 4 or x.is_contiguous() or not x.is_contiguous(memory_format=torch.channels_last): return F.channel_shuffle(x, groups)
+    if not _is_cl(x): return F.channel_shuffle(x, groups)
     C = x.shape[1]
     return x.permute(0, 2, 3, 1).unflatten(3, (groups, C // groups)).transpose(3, 4).flatten(3).permute(0, 3, 1, 2)
 

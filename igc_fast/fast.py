@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from .core import channel_shuffle
+from .core import channel_shuffle, _is_cl
 
 # %% ../nbs/02_fast.ipynb #4d2e8b10
 def primary_grouped(x: Tensor, wp: Tensor, L: int, stride: int = 1, padding: int = 1) -> Tensor:
@@ -23,8 +23,6 @@ def primary_grouped(x: Tensor, wp: Tensor, L: int, stride: int = 1, padding: int
     return F.conv2d(x, wp, None, stride, padding, 1, L)
 
 # %% ../nbs/02_fast.ipynb #932e0334
-def _is_cl(x: Tensor) -> bool: return x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
-
 def _compute_dtype(x: Tensor) -> torch.dtype:
     dev = x.device.type
     if x.is_floating_point() and torch.is_autocast_enabled(dev): return torch.get_autocast_dtype(dev)
