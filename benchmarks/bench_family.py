@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from common import REPO, alternate, code_state, hardware, op_shares, peak_memory, run_child, stepper, wait_quiet
+from common import DTYPES, REPO, alternate, code_state, hardware, op_shares, peak_memory, run_child, stepper, wait_quiet
 
 NETS = [('igcv3', 'IGCV3-D ×1.0 (igcv3)'), ('mobilenetv2', 'MobileNetV2 (official repository)'),
         ('torchvision.mobilenet_v2', 'MobileNetV2 (torchvision)')]
@@ -112,8 +112,7 @@ def native_shuffles(m):
 def shuffle_steps(mid, px, bs, dev, prec):
     "Forward and backward of the channel shuffle P¹ (2 groups) of one block's middle tensor, channels_last: torch's native operator, igc_fast's"
     from igc_fast.core import channel_shuffle
-    dt = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)[prec]
-    x = torch.randn(bs, mid, px, px, device=dev, dtype=dt).contiguous(memory_format=torch.channels_last).requires_grad_()
+    x = torch.randn(bs, mid, px, px, device=dev, dtype=DTYPES[prec]).contiguous(memory_format=torch.channels_last).requires_grad_()
     g = torch.randn_like(x)
     if not torch.equal(F.channel_shuffle(x, 2), channel_shuffle(x, 2)): raise SystemExit('channel_shuffle differs from F.channel_shuffle')
     return [lambda f=f: torch.autograd.grad(f(x, 2), x, g) for f in (F.channel_shuffle, channel_shuffle)]
@@ -162,7 +161,7 @@ def main():
     cpu, dev = args.device == 'cpu', args.device
     nb, npx, bb = args.net_batch or (16 if cpu else 256), args.net_px or (112 if cpu else 224), args.block_batch or (16 if cpu else 256)
     precs = tuple(args.precisions.split(',')) if args.precisions else ('fp32', 'bf16') if cpu else ('fp32', 'bf16', 'fp16')
-    if set(precs) - {'fp32', 'bf16', 'fp16'}: raise SystemExit(f'--precisions {args.precisions}: choose among fp32, bf16, fp16')
+    if set(precs) - set(DTYPES): raise SystemExit(f'--precisions {args.precisions}: choose among {", ".join(DTYPES)}')
     out = Path(args.out or REPO/'benchmarks'/'results'/f'family_{dev}.md')
     check_folds()
     wait_quiet()

@@ -33,13 +33,12 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from common import REPO, ROOT_ENV, code_state, hardware, least_spread, sync
+from common import DTYPES, REPO, ROOT_ENV, code_state, hardware, least_spread, sync
 from igc_fast.core import igc_params
 from igc_fast.fast import IMPLS, Tuner, auto_impl, igc_apply, keep_freed_memory
 from igc_fast.layers import IGC
 from baselines import BASELINES, check as check_baselines
 
-DT = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)
 CL, NCHW = torch.channels_last, torch.contiguous_format
 FMT = {CL: 'channels_last', NCHW: 'NCHW'}
 TARGET = ('CIFAR L24M2', 48, 24, 32)   # family, width G, L, px: the CIFAR layer of the README's speed figures
@@ -72,7 +71,7 @@ def peaks(device, dtypes, runs):
     n = 4096 if device == 'cuda' else 2048
     out = {}
     for name in dtypes:
-        kw = dict(device=device, dtype=DT[name])
+        kw = dict(device=device, dtype=DTYPES[name])
         a, b = torch.randn(n, n, **kw), torch.randn(n, n, **kw)
         x = torch.randn(16, 256, 28, 28, **kw).contiguous(memory_format=CL)
         w = torch.randn(256, 256, 3, 3, **kw).contiguous(memory_format=CL)
@@ -100,7 +99,7 @@ def candidates(N, G, L, px, dtype, fmt, device, impls, compile_=False):
     C = max(1, round(math.sqrt(T / (k * k))))          # dense conv with (about) the same weights
     g = torch.Generator().manual_seed(0)
     def t(*shape, scale=1.):
-        return (torch.randn(*shape, generator=g) * scale).to(device, DT[dtype]).contiguous(memory_format=fmt)
+        return (torch.randn(*shape, generator=g) * scale).to(device, DTYPES[dtype]).contiguous(memory_format=fmt)
     x, xs = t(N, G, px, px), t(N, C, px, px)
     x.requires_grad_(True); xs.requires_grad_(True)
     wp, wd = t(G, M, k, k, scale=(2 / (M * 9)) ** .5), t(G, L, 1, 1, scale=(2 / L) ** .5)
@@ -127,7 +126,7 @@ def candidates(N, G, L, px, dtype, fmt, device, impls, compile_=False):
     act_bytes = (3 + 2) * N * G * px * px * x.element_size()   # x and y have the same size here
     tuned = None
     if not compile_:
-        layer = IGC(G, G, L=L, M=M).to(device, DT[dtype])
+        layer = IGC(G, G, L=L, M=M).to(device, DTYPES[dtype])
         with torch.no_grad(): layer.primary.weight.copy_(wp); layer.secondary.weight.copy_(wd)
         tuned = Tuner().choose(x, layer)
     return cands, macs, act_bytes, picked, C, tuned

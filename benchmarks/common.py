@@ -10,6 +10,8 @@ REPO = Path(__file__).resolve().parents[1]
 MINI = REPO.parent/'shared'/'data'/'cifar10-mini'   # real CIFAR-10 images in the official layout, beside the repository
 
 
+DTYPES = dict(fp32=torch.float32, bf16=torch.bfloat16, fp16=torch.float16)   # the benchmarks' precision names
+
 def _cpu_name() -> str:
     try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
     except (OSError, StopIteration): return platform.processor() or 'unknown'
