@@ -1,11 +1,14 @@
-"""The compiled primary kernel of `igc_fast.fast` (`PRIMARY_KERNEL_SRC`: W^p x of a 3×3, stride-1 IGC layer with
-K ∈ {1, 2, 4, 8} channels per group in one pass over channels-last memory, the within-group roll a shuffle inside each
-vector register) against the other ways to compute the primary: alone at the three stage shapes of `resnet_igc` d20
-L24M2 (batch 64: K = 2, 4 and 8) and at one input past the rule's `depthwise_bytes`, and inside that network with the
-kernel nowhere, at K = 2, at K = 2 and 4, at every stage, and as `'auto'` runs, ResNet-20 alongside for scale; in fp32,
-then in bf16 autocast (the kernel's bfloat16 form; the big input in fp32 only). It checks the kernel against PyTorch's
-grouped convolution in float64 (forward and both gradients) before timing. All candidates of a table alternate in one
-process, round by round.
+"""The compiled kernels of `igc_fast.fast` against the other ways to compute each half of an IGC layer. The primary
+(`PRIMARY_KERNEL_SRC`: W^p x of a 3×3, stride-1 layer with K ∈ {1, 2, 4, 8} channels per group in one pass over
+channels-last memory, the within-group roll a shuffle inside each vector register) against the grouped convolution,
+the depthwise form and one depthwise pass; the secondary (`SECONDARY_KERNEL_SRC`: P_M W^d P_L z, the grouped 1×1
+reading through both shuffles with one broadcast per primary partition) against the dense 1×1 and the shuffle form.
+Each alone at the three stage shapes of `resnet_igc` d20 L24M2 (batch 64: K = M = 2, 4 and 8) and at one L100M2 input
+past the rule's `depthwise_bytes`; then inside that network with the kernels nowhere, the primary kernel at K = 2, at
+K = 2 and 4, at every stage, both kernels at every stage, and as `'auto'` runs, ResNet-20 alongside for scale; in
+fp32, then in bf16 autocast (the kernels' bfloat16 forms; the big input in fp32 only). It checks both kernels against
+PyTorch in float64 (forward and all gradients) before timing. All candidates of a table alternate in one process,
+round by round.
 
 Usage: python benchmarks/bench_kernel.py [--rounds 5] [--steps 3] [--out FILE]
 """
@@ -16,18 +19,21 @@ import torch
 import torch.nn.functional as F
 from bench_targets import setup
 from common import REPO, alternate, code_state, hardware, stepper, wait_quiet
-from igc_fast.fast import KERNEL_FLAGS, PrimaryKernel, keep_freed_memory, kernel_lanes, kernel_status, primary_depthwise
+from igc_fast.fast import (KERNEL_FLAGS, PrimaryKernel, SecondaryKernel, keep_freed_memory, kernel_lanes, kernel_status, mix_dense,
+                            mix_kernel_lanes, mix_shuffle, primary_depthwise)
 
-STAGES = [(48, 2, 32), (96, 4, 16), (192, 8, 8)]   # resnet_igc d20 L24M2: (channels, K = channels / L, size) per stage
+STAGES = [(48, 2, 32), (96, 4, 16), (192, 8, 8)]   # resnet_igc d20 L24M2: (channels, K = M = channels / L, size) per stage
 BIG = (200, 2, 56)   # an L100M2 layer at 56 px: 153 MiB at batch 64, past RULES' depthwise_bytes
 PRECISIONS = dict(fp32=torch.float32, bf16=torch.bfloat16)   # bf16: autocast, bfloat16 activations
 PRIMARIES = ['grouped conv', 'depthwise form', 'one depthwise pass', 'kernel']
+SECONDARIES = ['dense 1×1', 'shuffle form', 'kernel']
 # the implementation of the square stride-1 layers with K channels per group; unnamed K: 'auto'
 NO_KERNEL = {2: 'depthwise', 4: 'dense1x1', 8: 'reference'}   # 'auto' as it runs without the kernel
 VARIANTS = [('no kernel: the depthwise form where K = 2, the grouped conv elsewhere', NO_KERNEL),
             ('the kernel where K = 2', {**NO_KERNEL, 2: 'kernel'}),
             ('the kernel where K = 2 or 4', {**NO_KERNEL, 2: 'kernel', 4: 'kernel'}),
             ('the kernel at every stage (K = 2, 4, 8)', {2: 'kernel', 4: 'kernel', 8: 'kernel_shuffle'}),
+            ('both kernels at every stage', {2: 'kernels', 4: 'kernels', 8: 'kernels'}),
             ('`auto`', {})]
 
 
@@ -45,6 +51,16 @@ def check():
         err = max([(y - ref).abs().max().item()] + [(a - b).abs().max().item() for a, b in
                                                      zip(torch.autograd.grad(y, (x, wp), gy), torch.autograd.grad(ref, (x, wp), gy))])
         if err > 1e-10: raise SystemExit(f'the kernel differs from the grouped convolution by {err:.1e} at G={G}, K={K}, {h}×{w}')
+    for G, M, h, w in [(48, 2, 8, 8), (96, 4, 3, 5), (192, 8, 2, 3), (40, 2, 3, 3), (200, 2, 2, 5)]:
+        L = G // M
+        if not mix_kernel_lanes(G, M, torch.float64): continue   # M = 8 in float64 needs AVX-512's 8 lanes
+        z = torch.randn(2, G, h, w, dtype=torch.float64).contiguous(memory_format=torch.channels_last).requires_grad_()
+        wd = torch.randn(G, L, 1, 1, dtype=torch.float64, requires_grad=True)
+        ref, y = mix_shuffle(z, wd, L, M), SecondaryKernel.apply(z, wd, M)
+        gy = torch.randn_like(ref)
+        err = max([(y - ref).abs().max().item()] + [(a - b).abs().max().item() for a, b in
+                                                     zip(torch.autograd.grad(y, (z, wd), gy), torch.autograd.grad(ref, (z, wd), gy))])
+        if err > 1e-10: raise SystemExit(f'the secondary kernel differs from the shuffle form by {err:.1e} at G={G}, M={M}, {h}×{w}')
 
 
 def net(name, kw, impls=None, prec='fp32'):
@@ -74,6 +90,25 @@ def primary(C, K, px, prec, rounds, steps):
     return C, K, px, res
 
 
+def secondary(C, M, px, prec, rounds, steps):
+    "The secondary alone, forward + both gradients, each way: the kernel last where it takes the layer; bf16 = autocast on a bfloat16 input"
+    L, dt = C // M, PRECISIONS[prec]
+    N = 64 if (C, px) != BIG[::2] else 16
+    z = torch.randn(N, C, px, px).to(dt, memory_format=torch.channels_last).requires_grad_()
+    wd = torch.randn(C, L, 1, 1, requires_grad=True)
+    gy = torch.ones(N, C, px, px).to(dt, memory_format=torch.channels_last)
+    def fb(f):
+        def run():
+            with torch.autocast('cpu', dtype=dt, enabled=prec != 'fp32'): y = f()
+            torch.autograd.grad(y, (z, wd), gy)
+        return run
+    cands = [fb(lambda: mix_dense(z, wd, L, M)), fb(lambda: mix_shuffle(z, wd, L, M))] + (
+        [fb(lambda: SecondaryKernel.apply(z, wd, M))] if mix_kernel_lanes(C, M, dt) else [])
+    res = alternate(cands, 'cpu', rounds, steps)
+    print(f'secondary {prec} {C} ch, M={M}, {px}×{px}, batch {N}: ' + ', '.join(f'{n} {r[0] * 1e3:.2f} ms' for n, r in zip(SECONDARIES, res)), flush=True)
+    return C, M, px, N, mix_kernel_lanes(C, M, dt), res
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--rounds', type=int, default=5)
@@ -89,10 +124,11 @@ def main():
     igc, tables = ('resnet_igc', dict(depth=20, L=24, M=2)), {}
     for prec in PRECISIONS:
         layers = [primary(C, K, px, prec, args.rounds, args.steps) for C, K, px in STAGES + ([BIG] if prec == 'fp32' else [])]
+        mixes = [secondary(C, M, px, prec, args.rounds, args.steps) for C, M, px in STAGES + ([BIG] if prec == 'fp32' else [])]
         nets = alternate([net(*igc, impls, prec) for _, impls in VARIANTS] + [net('resnet', dict(depth=20, C=16), prec=prec)],
                          'cpu', args.rounds, args.steps)
         print(f'network {prec}: ' + ', '.join(f'{64 / t:.0f}' for t, _, _ in nets) + ' images/s', flush=True)
-        tables[prec] = layers, nets
+        tables[prec] = layers, mixes, nets
     out = Path(args.out or REPO/'benchmarks'/'results'/'kernel_cpu.md')
     write(out, args, tables, time.perf_counter() - t0, load0, os.getloadavg())
     print(f'wrote {out}')
@@ -100,39 +136,50 @@ def main():
 
 def write(out, args, tables, wall, load0, load1):
     import fastai
-    L = ['# A compiled primary convolution against the depthwise form, CPU', '',
+    L = ['# Compiled kernels for the two halves of an IGC layer against the other forms, CPU', '',
          f'Produced by `python benchmarks/bench_kernel.py --rounds {args.rounds} --steps {args.steps}` on {time.strftime("%Y-%m-%d %H:%M")}, '
          f'run in `{os.path.relpath(os.getcwd(), REPO)}`.', '',
          f'- hardware: {hardware("cpu")}; **no GPU run was made**',
          f'- software: Python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}, '
          f'{subprocess.run(["g++", "--version"], capture_output=True, text=True).stdout.splitlines()[0]}; code: {code_state()}',
-         f'- the kernel (`igc_fast.fast.PRIMARY_KERNEL_SRC`, g++ {" ".join(KERNEL_FLAGS)}, rows over the OpenMP threads torch uses) '
-         'was checked equal to the grouped convolution in float64, forward and both gradients, before timing',
-         '- bf16: autocast, the primary fed a bfloat16 input as it meets one inside the network; the kernel\'s bfloat16 form '
+         f'- the kernels (`igc_fast.fast.PRIMARY_KERNEL_SRC` and `SECONDARY_KERNEL_SRC`, g++ {" ".join(KERNEL_FLAGS)}, rows or pixels over '
+         'the OpenMP threads torch uses) were checked equal to the grouped convolution and to the shuffle form in float64, forward and '
+         'both gradients, before timing',
+         '- bf16: autocast, each half fed a bfloat16 input as it meets one inside the network; the kernels\' bfloat16 forms '
          '(bfloat16 in and out, float32 arithmetic and weight gradient)',
          f'- timing: the candidates of a table in one process, alternating, {args.rounds} rounds of {args.steps} calls or steps; '
          'the best round\'s median; spread = (slowest − fastest round median) / fastest',
          f'- 1-minute load average {load0[0]:.2f} at the start, {load1[0]:.2f} at the end; total wall time {wall:.0f} s']
     per = lambda res: ', '.join(f'{res[3][0] / res[i][0]:.2f}× the {PRIMARIES[i]}\'s' for i in (0, 1)) if len(res) > 3 else 'not taken'
     reading = []
-    for prec, (layers, nets) in tables.items():
+    per2 = lambda res: ', '.join(f'{res[2][0] / res[i][0]:.2f}× the {SECONDARIES[i]}\'s' for i in (0, 1)) if len(res) > 2 else 'not taken'
+    for prec, (layers, mixes, nets) in tables.items():
         L += ['', f'## The primary alone (batch 64, {prec}, channels_last; forward + input and weight gradients; ms, spread)', '',
               '| channels, K, size | ' + ' | '.join(PRIMARIES) + ' |', '| --- | ---: | ---: | ---: | ---: |']
         for C, K, px, res in layers:
             L.append(f'| {C}, {K}, {px}×{px} | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + (' | –' if len(res) < 4 else '') + ' |')
+        L += ['', f'## The secondary alone ({prec}, channels_last; forward + input and weight gradients; ms, spread)', '',
+              '| channels, M, size, batch | kernel lanes | ' + ' | '.join(SECONDARIES) + ' |', '| --- | ---: | ---: | ---: | ---: |']
+        for C, M, px, N, lanes, res in mixes:
+            L.append(f'| {C}, {M}, {px}×{px}, {N} | {lanes or "–"} | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + (' | –' if len(res) < 3 else '') + ' |')
         L += ['', f'## Inside `resnet_igc` d20 L24M2 (batch 64, {prec}, channels_last; training step)', '',
-              '| primary | images/s (spread) | ÷ the first row |', '| --- | ---: | ---: |']
+              '| kernels | images/s (spread) | ÷ the first row |', '| --- | ---: | ---: |']
         for (label, _), (t, sp, _) in zip(VARIANTS + [('ResNet-20 C16 (for scale)', ())], nets):
             L.append(f'| {label} | {64 / t:,.1f} ({sp:.0%}) | {nets[0][0] / t:.2f} |')
         reading += [f'- {prec}, the primary alone, the kernel\'s time against the two exact forms it replaces: ' +
                     '; '.join(f'{C} channels, K = {K}, {px}×{px}: {per(res)}' for C, K, px, res in layers) + '.',
+                    f'- {prec}, the secondary alone, the kernel\'s time against the two exact forms it replaces: ' +
+                    '; '.join(f'{C} channels, M = {M}, {px}×{px} ({lanes or "no"} lanes): {per2(res)}' for C, M, px, N, lanes, res in mixes) + '.',
                     f'- {prec}, inside the network: ' + ', '.join(f'{label.split(":")[0]} {nets[0][0] / t:.2f}×' for (label, _), (t, _, _) in zip(VARIANTS[1:], nets[1:]))
-                    + f' the images/s of the network without the kernel; with `auto` it trains at {nets[-1][0] / nets[-2][0]:.2f}× '
+                    + f' the images/s of the network without the kernels; with `auto` it trains at {nets[-1][0] / nets[-2][0]:.2f}× '
                     'the images/s of ResNet-20 C16.']
     L += ['', '## Reading', '', *reading,
           '- On this shared machine the spreads are wide: rows that differ by less than their spread are ties.',
-          '- The three stage shapes have the same multiply-accumulates (C·K·H·W is equal); the depthwise form pays one more pass over '
-          'memory for every channel of a group, so its cost grows with K, while the kernel rolls the channels in registers.']
+          '- The three stage shapes have the same primary multiply-accumulates (C·K·H·W is equal); the depthwise form pays one more pass over '
+          'memory for every channel of a group, so its cost grows with K, while the kernel rolls the channels in registers.',
+          '- The secondary\'s multiply-accumulates halve from stage to stage (C·L·H·W); the dense 1×1 does M times as many, the shuffle form '
+          'two more passes over memory, the kernel neither: its vector lanes hold M-channel chunks, one broadcast load per primary partition. '
+          'Where a width is not a multiple of 16 floats it runs in 8 lanes, half the arithmetic of AVX-512\'s 16.']
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text('\n'.join(L) + '\n')
 
