@@ -177,8 +177,8 @@ def main():
     ap.add_argument('--device', default='cpu', choices=['cpu', 'cuda'])
     ap.add_argument('--runs', type=int, default=5)
     ap.add_argument('--grid', default='full', choices=['full', 'quick', 'target', *COMPANIONS])
-    ap.add_argument('--out', default=None, help='markdown file (default benchmarks/results/layers_{device}.md; '
-                                                '--grid batch256 / compile: layers_{device}_b256.md / _compile.md)')
+    ap.add_argument('--out', default=None, help='markdown file (default benchmarks/results/layers_{device}.md; --grid quick / '
+                                                'target / batch256 / compile: layers_{device}_quick.md / _target.md / _b256.md / _compile.md)')
     ap.add_argument('--malloc', default='keep', choices=['keep', 'default'],
                     help="'keep': igc_fast.fast.keep_freed_memory() first (CPU tensors reuse freed memory); 'default': glibc as it comes")
     ap.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
@@ -188,7 +188,7 @@ def main():
     check_baselines()
     if args.device == 'cuda' and not torch.cuda.is_available(): raise SystemExit('no CUDA device: run with --device cpu')
     warnings.filterwarnings('ignore')
-    suffix = COMPANIONS[args.grid][0] if args.grid in COMPANIONS else ''
+    suffix = COMPANIONS[args.grid][0] if args.grid in COMPANIONS else {'quick': '_quick', 'target': '_target'}.get(args.grid, '')
     out = Path(args.out or REPO/'benchmarks'/'results'/f'layers_{args.device}{suffix}.md')
     t0, load0 = time.perf_counter(), os.getloadavg()
     dtypes = ('fp32', 'bf16', 'fp16') if args.device == 'cuda' else ('fp32', 'bf16')
