@@ -4,7 +4,7 @@ channels-last memory, the within-group roll a shuffle inside each vector registe
 the depthwise form and one depthwise pass; the secondary (`SECONDARY_KERNEL_SRC`: P_M W^d P_L z, the grouped 1×1
 reading through both shuffles with one broadcast per primary partition) against the dense 1×1 and the shuffle form.
 Each alone at the three stage shapes of `resnet_igc` d20 L24M2 (batch 64: K = M = 2, 4 and 8) and at one L100M2 input
-past the rule's `depthwise_bytes`; then inside that network with the kernels nowhere, the primary kernel at K = 2, at
+past the rule's `depthwise_bytes` (the secondary also at IGC-L100M2 ResNet-18's 400-channel stage, batch 16); then inside that network with the kernels nowhere, the primary kernel at K = 2, at
 K = 2 and 4, at every stage, both kernels at every stage, and as `'auto'` runs, ResNet-20 alongside for scale; in
 fp32, then in bf16 autocast (the kernels' bfloat16 forms; the big input in fp32 only). It checks both kernels against
 PyTorch in float64 (forward and all gradients) before timing. All candidates of a table alternate in one process,
@@ -24,6 +24,7 @@ from igc_fast.fast import (KERNEL_FLAGS, PrimaryKernel, SecondaryKernel, keep_fr
 
 STAGES = [(48, 2, 32), (96, 4, 16), (192, 8, 8)]   # resnet_igc d20 L24M2: (channels, K = M = channels / L, size) per stage
 BIG = (200, 2, 56)   # an L100M2 layer at 56 px: 153 MiB at batch 64, past RULES' depthwise_bytes
+WIDE = (400, 2, 28)   # the second stage of IGC-L100M2 ResNet-18: the secondary at M = 2 in 16 lanes, with L = 200
 PRECISIONS = dict(fp32=torch.float32, bf16=torch.bfloat16)   # bf16: autocast, bfloat16 activations
 PRIMARIES = ['grouped conv', 'depthwise form', 'one depthwise pass', 'kernel']
 SECONDARIES = ['dense 1×1', 'shuffle form', 'kernel']
@@ -93,7 +94,7 @@ def primary(C, K, px, prec, rounds, steps):
 def secondary(C, M, px, prec, rounds, steps):
     "The secondary alone, forward + both gradients, each way: the kernel last where it takes the layer; bf16 = autocast on a bfloat16 input"
     L, dt = C // M, PRECISIONS[prec]
-    N = 64 if (C, px) != BIG[::2] else 16
+    N = 64 if (C, M, px) in STAGES else 16
     z = torch.randn(N, C, px, px).to(dt, memory_format=torch.channels_last).requires_grad_()
     wd = torch.randn(C, L, 1, 1, requires_grad=True)
     gy = torch.ones(N, C, px, px).to(dt, memory_format=torch.channels_last)
@@ -124,7 +125,7 @@ def main():
     igc, tables = ('resnet_igc', dict(depth=20, L=24, M=2)), {}
     for prec in PRECISIONS:
         layers = [primary(C, K, px, prec, args.rounds, args.steps) for C, K, px in STAGES + ([BIG] if prec == 'fp32' else [])]
-        mixes = [secondary(C, M, px, prec, args.rounds, args.steps) for C, M, px in STAGES + ([BIG] if prec == 'fp32' else [])]
+        mixes = [secondary(C, M, px, prec, args.rounds, args.steps) for C, M, px in STAGES + [WIDE] + ([BIG] if prec == 'fp32' else [])]
         nets = alternate([net(*igc, impls, prec) for _, impls in VARIANTS] + [net('resnet', dict(depth=20, C=16), prec=prec)],
                          'cpu', args.rounds, args.steps)
         print(f'network {prec}: ' + ', '.join(f'{64 / t:.0f}' for t, _, _ in nets) + ' images/s', flush=True)

@@ -728,7 +728,7 @@ def igc_apply(x: Tensor, wp: Tensor, wd: Tensor, L: int, M: int, stride: int = 1
 # %% ../nbs/02_fast.ipynb #4b0c8be8
 RULES = {  # CPU, per compute dtype; other dtypes follow float32 (benchmarks/results/layers_cpu.md, kernel_cpu.md)
     torch.float32:  dict(depthwise_bytes=128 << 20,    dense_extra=128, kernel_lanes_per_k=2, mix_kernel_m_lanes=32),
-    torch.bfloat16: dict(depthwise_bytes=float('inf'), dense_extra=128, kernel_lanes_per_k=4, mix_kernel_m_lanes=32),
+    torch.bfloat16: dict(depthwise_bytes=float('inf'), dense_extra=128, kernel_lanes_per_k=4, mix_kernel_m_lanes=64),
 }
 
 def dense_extra(nf: int, M: int) -> float:
