@@ -342,7 +342,7 @@ template <typename T, int VB, int BYTES> inline typename Vec<T, VB>::V chunk(con
     return v;
 }
 
-// P pixels of activations as T: S == T in place, bfloat16 widened into buf
+// n activations as T: S == T in place, bfloat16 widened into buf
 template <typename T, typename S, int VB>
 inline const T* widen(const S* s, T* buf, long n) {
     if constexpr (std::is_same<S, T>::value) return s;
