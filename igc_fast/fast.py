@@ -130,6 +130,18 @@ static void parallel_rows(long rows, int nthreads, F f) {
     }
 }
 
+// f(acc, r0, r1) over the rows split as parallel_rows splits them, each thread adding into its own zeroed nw sums;
+// out = their total, added in thread order (so it does not depend on timing)
+template <typename T, typename F>
+static void parallel_sum(long rows, int nthreads, size_t nw, T* out, F f) {
+    nthreads = (int)std::max<long>(1, std::min<long>(nthreads, rows));
+    std::vector<T> part((size_t)nthreads * nw, T(0));
+    parallel_rows(rows, nthreads, [&](int t, long r0, long r1) { f(part.data() + (size_t)t * nw, r0, r1); });
+    std::memcpy(out, part.data(), nw * sizeof(T));
+    for (int t = 1; t < nthreads; ++t)
+        for (size_t i = 0; i < nw; ++i) out[i] += part[(size_t)t * nw + i];
+}
+
 template <typename T, int VB>
 struct Rolls {   // the K shuffles roll_r of one vector register's lanes
     typedef typename Vec<T, VB>::V V; typedef typename Vec<T, VB>::I I;
@@ -192,12 +204,7 @@ template <typename T, typename S, int VB, int NV, int KK>
 static void wgrad(const S* x, const S* dz, T* dwt, int N, int H, int W, int C, const Rolls<T, VB>& R, int nthreads) {
     typedef typename Vec<T, VB>::V V;
     constexpr int L = Rolls<T, VB>::L, B = NV * L;
-    long rows = (long)N * H;
-    nthreads = (int)std::max<long>(1, std::min<long>(nthreads, rows));
-    size_t nw = (size_t)KK * 9 * C;
-    std::vector<T> part((size_t)nthreads * nw, T(0));
-    parallel_rows(rows, nthreads, [&](int t, long r0, long r1) {
-        T* accw = part.data() + (size_t)t * nw;
+    parallel_sum((long)N * H, nthreads, (size_t)KK * 9 * C, dwt, [&](T* accw, long r0, long r1) {
         for (long row = r0; row < r1; ++row) {
             int n = row / H, h = row % H;
             const S* g = dz + row * W * C;
@@ -224,9 +231,6 @@ static void wgrad(const S* x, const S* dz, T* dwt, int N, int H, int W, int C, c
             }
         }
     });
-    std::memcpy(dwt, part.data(), nw * sizeof(T));
-    for (int t = 1; t < nthreads; ++t)
-        for (size_t i = 0; i < nw; ++i) dwt[i] += part[(size_t)t * nw + i];
 }
 
 // op 0 and 1: b holds weights (T), out activations (S); op 2: b holds activations (S), out weights (T)
@@ -413,11 +417,7 @@ template <typename T, typename S, int VB, int NV, int M>
 static void mix_wgrad(const S* z, const S* dy, T* dw, long npix, int C, int nthreads) {
     constexpr int LN = VB / sizeof(T), B = NV * LN, IT = 24 / NV, BP = 128;
     const int L = C / M;
-    nthreads = (int)std::max<long>(1, std::min<long>(nthreads, npix));
-    size_t nw = (size_t)L * C;
-    std::vector<T> part((size_t)nthreads * nw, T(0));
-    parallel_rows(npix, nthreads, [&](int t, long p0, long p1) {
-        T* accw = part.data() + (size_t)t * nw;
+    parallel_sum(npix, nthreads, (size_t)L * C, dw, [&](T* accw, long p0, long p1) {
         std::vector<T> bz(std::is_same<S, T>::value ? 0 : (size_t)BP * C), bg(bz.size());
         for (long p = p0; p < p1; p += BP) {
             long np = std::min<long>(BP, p1 - p);
@@ -430,9 +430,6 @@ static void mix_wgrad(const S* z, const S* dy, T* dw, long npix, int C, int nthr
             }
         }
     });
-    std::memcpy(dw, part.data(), nw * sizeof(T));
-    for (int t = 1; t < nthreads; ++t)
-        for (size_t i = 0; i < nw; ++i) dw[i] += part[(size_t)t * nw + i];
 }
 
 template <typename T, typename S, int VB, int NV, int M>
@@ -501,6 +498,7 @@ int igc_mix_lanes(int C, int M, int itemsize) {
 
 # %% ../nbs/02_fast.ipynb #9f1c0a0b
 KERNEL_FLAGS = ('-O3', '-march=native', '-std=c++17', '-shared', '-fPIC', '-fopenmp')
+_KERNEL_SUFFIX = {torch.float32: 'f32', torch.float64: 'f64', torch.bfloat16: 'bf16'}   # the activation dtypes the kernels take: igc_<kernel>_<suffix>
 
 def kernel_cache() -> Path:
     "The folder compiled kernels are kept in: $IGC_FAST_CACHE, else ~/.cache/igc_fast"
@@ -532,9 +530,10 @@ def build_kernel(cxx: str = 'g++', cache=None) -> tuple:
             for t in (tmp, tmp.with_suffix('.cpp')): t.unlink(missing_ok=True)
     try: lib = ctypes.CDLL(str(so))
     except OSError as e: return None, f"the kernels' library {so} could not be loaded ({e}): delete it to build it again"
-    for f in (lib.igc_primary_f32, lib.igc_primary_f64, lib.igc_primary_bf16):
+    for s in _KERNEL_SUFFIX.values():
+        f = getattr(lib, f'igc_primary_{s}')
         f.restype, f.argtypes = ctypes.c_int, [ctypes.c_int] + [ctypes.c_void_p] * 3 + [ctypes.c_int] * 6
-    for f in (lib.igc_mix_f32, lib.igc_mix_f64, lib.igc_mix_bf16):
+        f = getattr(lib, f'igc_mix_{s}')
         f.restype, f.argtypes = ctypes.c_int, [ctypes.c_int] + [ctypes.c_void_p] * 3 + [ctypes.c_long] + [ctypes.c_int] * 3
     for f in (lib.igc_primary_lanes, lib.igc_mix_lanes): f.restype, f.argtypes = ctypes.c_int, [ctypes.c_int] * 3
     return lib, None
@@ -553,7 +552,7 @@ def kernel_status() -> str:
 def kernel_lanes(G: int, K: int, dtype=torch.float32) -> int:
     "The vector lanes the kernel computes G channels with K per group in (16 floats with AVX-512, else 8); 0 where it does not take them"
     lib = kernel_library()
-    if lib is None or dtype not in (torch.float32, torch.float64, torch.bfloat16): return 0
+    if lib is None or dtype not in _KERNEL_SUFFIX: return 0
     return lib.igc_primary_lanes(G, K, dtype.itemsize)
 
 # %% ../nbs/02_fast.ipynb #9f1c0a03
@@ -572,8 +571,7 @@ def kernel_weight_grad(dw: Tensor, L: int) -> Tensor:
 
 def _kernel_call(op: int, a: Tensor, b: Tensor, out: Tensor, shape: tuple, K: int):
     n, c, h, w = shape
-    lib = kernel_library()
-    f = {torch.float32: lib.igc_primary_f32, torch.float64: lib.igc_primary_f64, torch.bfloat16: lib.igc_primary_bf16}[a.dtype]
+    f = getattr(kernel_library(), f'igc_primary_{_KERNEL_SUFFIX[a.dtype]}')
     if f(op, a.data_ptr(), b.data_ptr(), out.data_ptr(), n, h, w, c, K, torch.get_num_threads()):
         raise ValueError(f"the primary kernel does not take {c} channels with K={K}")   # kernel_applies keeps this from happening
 
@@ -611,18 +609,25 @@ def _kernel_dtype(x: Tensor):
     if not torch.is_autocast_enabled('cpu'): return x.dtype
     return torch.bfloat16 if torch.get_autocast_dtype('cpu') == torch.bfloat16 and x.dtype in (torch.float32, torch.bfloat16) else None
 
+def _kernel_input_dtype(x: Tensor):
+    "`_kernel_dtype(x)` where a compiled kernel can take the activation `x` at all (a 4-d CPU tensor, outside a `torch.compile` or `torch.export` trace), else None"
+    dt = _kernel_dtype(x)
+    ok = dt is not None and x.device.type == 'cpu' and x.dim() == 4 and not torch.compiler.is_compiling() and not torch.compiler.is_exporting()
+    return dt if ok else None
+
+def _weights_fit(x: Tensor, w: Tensor) -> bool:
+    "Whether weights `w` go with activation `x` as a convolution's do: the same dtype, or float32 or bfloat16 under CPU autocast"
+    return w.dtype == x.dtype or (torch.is_autocast_enabled('cpu') and w.dtype in (torch.float32, torch.bfloat16))
+
 def _input_lanes(x: Tensor, G: int, K: int) -> int:
     "The lanes the kernel computes input `x` in for a 3×3 stride-1 primary of G channels, K per group; 0 where it does not take it (device, dtype, sizes, context, no kernel)"
-    dt = _kernel_dtype(x)
-    ok = (dt is not None and x.device.type == 'cpu' and x.dim() == 4 and x.shape[1] == G
-          and not torch.compiler.is_compiling() and not torch.compiler.is_exporting())
-    return kernel_lanes(G, K, dt) if ok else 0
+    dt = _kernel_input_dtype(x)
+    return kernel_lanes(G, K, dt) if dt is not None and x.shape[1] == G else 0
 
 def kernel_applies(x: Tensor, wp: Tensor, L: int, stride: int = 1, padding: int = 1) -> bool:
     "Whether the compiled kernel computes W^p x here (else the depthwise form does)"
     G, K = wp.shape[0], wp.shape[1]
-    dtypes = wp.dtype == x.dtype or (torch.is_autocast_enabled('cpu') and wp.dtype in (torch.float32, torch.bfloat16))
-    return (dtypes and G == K * L and tuple(wp.shape[2:]) == (3, 3) and (stride, padding) == (1, 1)
+    return (_weights_fit(x, wp) and G == K * L and tuple(wp.shape[2:]) == (3, 3) and (stride, padding) == (1, 1)
             and _input_lanes(x, G, K) > 0)
 
 def primary_kernel_form(x: Tensor, wp: Tensor, L: int, stride: int = 1, padding: int = 1) -> Tensor:
@@ -642,8 +647,7 @@ def mix_kernel_weight_grad(dw: Tensor, M: int) -> Tensor:
     return dw.reshape(L, L, M).permute(2, 1, 0).reshape(G, L, 1, 1)
 
 def _mix_call(op: int, a: Tensor, b: Tensor, out: Tensor, M: int):
-    lib = kernel_library()
-    f = {torch.float32: lib.igc_mix_f32, torch.float64: lib.igc_mix_f64, torch.bfloat16: lib.igc_mix_bf16}[a.dtype]
+    f = getattr(kernel_library(), f'igc_mix_{_KERNEL_SUFFIX[a.dtype]}')
     if f(op, a.data_ptr(), b.data_ptr(), out.data_ptr(), a.numel() // a.shape[1], a.shape[1], M, torch.get_num_threads()):
         raise ValueError(f"the secondary kernel does not take {a.shape[1]} channels with M={M}")   # mix_kernel_applies keeps this from happening
 
@@ -679,20 +683,18 @@ class SecondaryKernel(torch.autograd.Function):
 def mix_kernel_lanes(G: int, M: int, dtype=torch.float32) -> int:
     "The vector lanes the secondary kernel computes G channels in M partitions in; 0 where it does not take them"
     lib = kernel_library()
-    if lib is None or dtype not in (torch.float32, torch.float64, torch.bfloat16): return 0
+    if lib is None or dtype not in _KERNEL_SUFFIX: return 0
     return lib.igc_mix_lanes(G, M, dtype.itemsize)
 
 def _mix_input_lanes(z: Tensor, G: int, M: int) -> int:
     "The lanes the secondary kernel computes a G-channel activation like `z` in with M partitions; 0 where it does not take it (device, dtype, context, no kernel)"
-    dt = _kernel_dtype(z)
-    ok = dt is not None and z.device.type == 'cpu' and z.dim() == 4 and not torch.compiler.is_compiling() and not torch.compiler.is_exporting()
-    return mix_kernel_lanes(G, M, dt) if ok else 0
+    dt = _kernel_input_dtype(z)
+    return mix_kernel_lanes(G, M, dt) if dt is not None else 0
 
 def mix_kernel_applies(z: Tensor, wd: Tensor, L: int, M: int) -> bool:
     "Whether the compiled kernel computes P_M W^d P_L z here (else the dense 1×1 does)"
     G = wd.shape[0]
-    dtypes = wd.dtype == z.dtype or (torch.is_autocast_enabled('cpu') and wd.dtype in (torch.float32, torch.bfloat16))
-    return (dtypes and G == L * M and tuple(wd.shape[1:]) == (L, 1, 1) and z.dim() == 4 and z.shape[1] == G
+    return (_weights_fit(z, wd) and G == L * M and tuple(wd.shape[1:]) == (L, 1, 1) and z.dim() == 4 and z.shape[1] == G
             and _mix_input_lanes(z, G, M) > 0)
 
 def mix_kernel(z: Tensor, wd: Tensor, L: int, M: int) -> Tensor:
