@@ -38,6 +38,20 @@ VARIANTS = [('no kernel: the depthwise form where K = 2, the grouped conv elsewh
             ('`auto`', {})]
 
 
+def worst_error(y, ref, ins, gy) -> float:
+    "The largest absolute difference between `y` and `ref`, forward and in the gradients of `ins` from `gy`"
+    return max([(y - ref).abs().max().item()] + [(a - b).abs().max().item() for a, b in
+                                                 zip(torch.autograd.grad(y, ins, gy), torch.autograd.grad(ref, ins, gy))])
+
+
+def fwd_bwd(f, ins, gy, prec):
+    "One timed candidate: `f()` under `prec`'s CPU autocast (none for fp32), then the gradients of `ins` from `gy`"
+    def run():
+        with torch.autocast('cpu', dtype=PRECISIONS[prec], enabled=prec != 'fp32'): y = f()
+        torch.autograd.grad(y, ins, gy)
+    return run
+
+
 def check():
     "The kernel equals the grouped convolution in float64, forward and both gradients"
     torch.manual_seed(0)
@@ -48,9 +62,7 @@ def check():
         x = torch.randn(2, G, h, w, dtype=torch.float64).contiguous(memory_format=torch.channels_last).requires_grad_()
         wp = torch.randn(G, K, 3, 3, dtype=torch.float64, requires_grad=True)
         ref, y = F.conv2d(x, wp, None, 1, 1, 1, L), PrimaryKernel.apply(x, wp, L)
-        gy = torch.randn_like(ref)
-        err = max([(y - ref).abs().max().item()] + [(a - b).abs().max().item() for a, b in
-                                                     zip(torch.autograd.grad(y, (x, wp), gy), torch.autograd.grad(ref, (x, wp), gy))])
+        err = worst_error(y, ref, (x, wp), torch.randn_like(ref))
         if err > 1e-10: raise SystemExit(f'the kernel differs from the grouped convolution by {err:.1e} at G={G}, K={K}, {h}×{w}')
     for G, M, h, w in [(48, 2, 8, 8), (96, 4, 3, 5), (192, 8, 2, 3), (40, 2, 3, 3), (200, 2, 2, 5)]:
         L = G // M
@@ -58,9 +70,7 @@ def check():
         z = torch.randn(2, G, h, w, dtype=torch.float64).contiguous(memory_format=torch.channels_last).requires_grad_()
         wd = torch.randn(G, L, 1, 1, dtype=torch.float64, requires_grad=True)
         ref, y = mix_shuffle(z, wd, L, M), SecondaryKernel.apply(z, wd, M)
-        gy = torch.randn_like(ref)
-        err = max([(y - ref).abs().max().item()] + [(a - b).abs().max().item() for a, b in
-                                                     zip(torch.autograd.grad(y, (z, wd), gy), torch.autograd.grad(ref, (z, wd), gy))])
+        err = worst_error(y, ref, (z, wd), torch.randn_like(ref))
         if err > 1e-10: raise SystemExit(f'the secondary kernel differs from the shuffle form by {err:.1e} at G={G}, M={M}, {h}×{w}')
 
 
@@ -79,11 +89,7 @@ def primary(C, K, px, prec, rounds, steps):
     x = torch.randn(64, C, px, px).to(dt, memory_format=torch.channels_last).requires_grad_()
     wp = torch.randn(C, K, 3, 3, requires_grad=True)
     gy = torch.ones(64, C, px, px).to(dt, memory_format=torch.channels_last)
-    def fb(f):
-        def run():
-            with torch.autocast('cpu', dtype=dt, enabled=prec != 'fp32'): y = f()
-            torch.autograd.grad(y, (x, wp), gy)
-        return run
+    fb = lambda f: fwd_bwd(f, (x, wp), gy, prec)
     cands = [fb(lambda: F.conv2d(x, wp, None, 1, 1, 1, L)), fb(lambda: primary_depthwise(x, wp, L)),
              fb(lambda: F.conv2d(x, wp[:, :1], None, 1, 1, 1, C))] + ([fb(lambda: PrimaryKernel.apply(x, wp, L))] if kernel_lanes(C, K, dt) else [])
     res = alternate(cands, 'cpu', rounds, steps)
@@ -98,11 +104,7 @@ def secondary(C, M, px, prec, rounds, steps):
     z = torch.randn(N, C, px, px).to(dt, memory_format=torch.channels_last).requires_grad_()
     wd = torch.randn(C, L, 1, 1, requires_grad=True)
     gy = torch.ones(N, C, px, px).to(dt, memory_format=torch.channels_last)
-    def fb(f):
-        def run():
-            with torch.autocast('cpu', dtype=dt, enabled=prec != 'fp32'): y = f()
-            torch.autograd.grad(y, (z, wd), gy)
-        return run
+    fb = lambda f: fwd_bwd(f, (z, wd), gy, prec)
     cands = [fb(lambda: mix_dense(z, wd, L, M)), fb(lambda: mix_shuffle(z, wd, L, M))] + (
         [fb(lambda: SecondaryKernel.apply(z, wd, M))] if mix_kernel_lanes(C, M, dt) else [])
     res = alternate(cands, 'cpu', rounds, steps)

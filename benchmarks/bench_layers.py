@@ -188,7 +188,7 @@ def main():
     check_baselines()
     if args.device == 'cuda' and not torch.cuda.is_available(): raise SystemExit('no CUDA device: run with --device cpu')
     warnings.filterwarnings('ignore')
-    suffix = COMPANIONS[args.grid][0] if args.grid in COMPANIONS else {'quick': '_quick', 'target': '_target'}.get(args.grid, '')
+    suffix = {'full': '', 'quick': '_quick', 'target': '_target', **{g: c[0] for g, c in COMPANIONS.items()}}[args.grid]
     out = Path(args.out or REPO/'benchmarks'/'results'/f'layers_{args.device}{suffix}.md')
     t0, load0 = time.perf_counter(), os.getloadavg()
     dtypes = ('fp32', 'bf16', 'fp16') if args.device == 'cuda' else ('fp32', 'bf16')
