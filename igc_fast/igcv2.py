@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 from .core import group_to_dense, shuffle_index, channel_shuffle, permutation_matrix
 from .layers import check_positive
+from .fast import BatchNormAct2d
 from .models import BN_EPS, MOM_RESNET, ConvBN, IGCNet, register, publish
 
 # %% ../nbs/03b_igcv2.ipynb #9f609193
@@ -129,7 +130,7 @@ class IGCV2Block(nn.Module):
 class IGCV2Layer(nn.Sequential):
     "`IGCV2Block` → BN(eps 2e-5, momentum 0.1) → ReLU: the layer of every IGCV2 network here"
     def __init__(self, ni: int, nf: int, Ks: tuple, stride: int = 1, ks: int = 3):
-        super().__init__(OrderedDict(conv=IGCV2Block(ni, nf, Ks, stride, ks), bn=nn.BatchNorm2d(nf, eps=BN_EPS, momentum=MOM_RESNET), act=nn.ReLU()))
+        super().__init__(OrderedDict(conv=IGCV2Block(ni, nf, Ks, stride, ks), bn=BatchNormAct2d(nf, eps=BN_EPS, momentum=MOM_RESNET)))
 
 # %% ../nbs/03b_igcv2.ipynb #af5bc9df
 MOBILENET_V1 = ((1, 1), (2, 2), (2, 1), (4, 2), (4, 1), (8, 2), (8, 1), (8, 1), (8, 1), (8, 1), (8, 1), (16, 2), (16, 1))  # (width / C, stride)

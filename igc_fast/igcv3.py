@@ -16,6 +16,7 @@ import torch
 from torch import nn, Tensor
 from .core import group_to_dense, shuffle_index, channel_shuffle
 from .layers import check_positive
+from .fast import BatchNormAct2d
 from .models import IGCNet, register, publish
 
 # %% ../nbs/03a_igcv3.ipynb #3a000007
@@ -38,9 +39,8 @@ BN_EPS_V3 = 1e-5   # every BatchNorm of the official IGCV3 and MobileNetV2 symbo
 class ConvBNAct(nn.Sequential):
     "Conv k×k (`groups`, no bias) → BN(eps 1e-5) → ReLU6 if `act` (`mobilenet_unit` of `symbols/igcv3.py`)"
     def __init__(self, ni: int, nf: int, ks: int = 1, stride: int = 1, groups: int = 1, act: bool = True):
-        mods = OrderedDict(conv=nn.Conv2d(ni, nf, ks, stride, ks // 2, groups=groups, bias=False), bn=nn.BatchNorm2d(nf, eps=BN_EPS_V3))
-        if act: mods['act'] = nn.ReLU6()
-        super().__init__(mods)
+        bn = BatchNormAct2d(nf, eps=BN_EPS_V3, act='relu6') if act else nn.BatchNorm2d(nf, eps=BN_EPS_V3)
+        super().__init__(OrderedDict(conv=nn.Conv2d(ni, nf, ks, stride, ks // 2, groups=groups, bias=False), bn=bn))
 
 class ChannelShuffle(nn.ChannelShuffle):
     "`nn.ChannelShuffle(groups)` computed by `channel_shuffle`: the same values, one copy in `channels_last`"

@@ -21,6 +21,7 @@ import os
 import sys
 from collections import OrderedDict
 from .layers import IGC, check_positive
+from .fast import BatchNormAct2d
 from .datasets import DATASET_STATS
 import torch
 from torch import nn, Tensor
@@ -47,14 +48,13 @@ def init_original_(m: nn.Module) -> nn.Module:
 
 # %% ../nbs/03_models.ipynb #783f9cc7
 class ConvBN(nn.Sequential):
-    "Conv k×k (regular, `groups`-grouped, or IGC with `L` primary partitions) → BN(eps 2e-5) → ReLU if `act`"
+    "Conv k×k (regular, `groups`-grouped, or IGC with `L` primary partitions) → BN(eps 2e-5) → ReLU if `act` (one `BatchNormAct2d`)"
     def __init__(self, ni: int, nf: int, ks: int = 3, stride: int = 1, groups: int = 1, L: int = None,
                  M: int = None, act: bool = True, momentum: float = MOM_RESNET):
         conv = (nn.Conv2d(ni, nf, ks, stride, ks // 2, groups=groups, bias=False) if L is None
                 else IGC(ni, nf, ks, stride, L=L, M=M))
-        mods = OrderedDict(conv=conv, bn=nn.BatchNorm2d(nf, eps=BN_EPS, momentum=momentum))
-        if act: mods['act'] = nn.ReLU()
-        super().__init__(mods)
+        bn = BatchNormAct2d(nf, eps=BN_EPS, momentum=momentum) if act else nn.BatchNorm2d(nf, eps=BN_EPS, momentum=momentum)
+        super().__init__(OrderedDict(conv=conv, bn=bn))
 
 # %% ../nbs/03_models.ipynb #d547db08
 class BasicBlock(nn.Module):
