@@ -2,11 +2,13 @@
 (`PRIMARY_KERNEL_SRC`: W^p x of a 3×3, stride-1 layer with K ∈ {1, 2, 4, 8} channels per group in one pass over
 channels-last memory, the within-group roll a shuffle inside each vector register) against the grouped convolution,
 the depthwise form and one depthwise pass; the secondary (`SECONDARY_KERNEL_SRC`: P_M W^d P_L z, the grouped 1×1
-reading through both shuffles with one broadcast per primary partition) against the dense 1×1 and the shuffle form.
-Each alone at the three stage shapes of `resnet_igc` d20 L24M2 (batch 64: K = M = 2, 4 and 8) and at one L100M2 input
-past the rule's `depthwise_bytes` (the secondary also at IGC-L100M2 ResNet-18's 400-channel stage, batch 16); then inside that network with the kernels nowhere, the primary kernel at K = 2, at
-K = 2 and 4, at every stage, both kernels at every stage, and as `'auto'` runs, ResNet-20 alongside for scale; in
-fp32, then in bf16 autocast (the kernels' bfloat16 forms; the big input in fp32 only). It checks both kernels against
+reading through both shuffles with one broadcast per primary partition) against the dense 1×1 and the shuffle form;
+BatchNorm with its ReLU (`BN_ACT_KERNEL_SRC`: two passes over memory each way) against torch's operators.
+Each alone at the three stage shapes of `resnet_igc` d20 L24M2 (batch 64: K = M = 2, 4 and 8) and at one L100M2
+input past the rule's `depthwise_bytes` (the secondary also at IGC-L100M2 ResNet-18's 400-channel stage, batch 16);
+then inside that network with the kernels nowhere, the primary kernel at K = 2, at K = 2 and 4, at every stage, both
+kernels at every stage (BatchNorm and ReLU by torch in all of these), then with BatchNorm and ReLU in two passes too,
+and as `'auto'` runs, ResNet-20 as built (`'auto'` too) alongside for scale; in fp32, then in bf16 autocast (the kernels' bfloat16 forms; the big input in fp32 only). It checks both kernels against
 PyTorch in float64 (forward and all gradients) before timing. All candidates of a table alternate in one process,
 round by round.
 
@@ -19,8 +21,8 @@ import torch
 import torch.nn.functional as F
 from bench_targets import setup
 from common import REPO, alternate, code_state, hardware, stepper, wait_quiet
-from igc_fast.fast import (KERNEL_FLAGS, PrimaryKernel, SecondaryKernel, keep_freed_memory, kernel_lanes, kernel_status, mix_dense,
-                            mix_kernel_lanes, mix_shuffle, primary_depthwise)
+from igc_fast.fast import (KERNEL_FLAGS, BatchNormAct2d, PrimaryKernel, SecondaryKernel, keep_freed_memory, kernel_lanes, kernel_status,
+                            mix_dense, mix_kernel_lanes, mix_shuffle, primary_depthwise)
 
 STAGES = [(48, 2, 32), (96, 4, 16), (192, 8, 8)]   # resnet_igc d20 L24M2: (channels, K = M = channels / L, size) per stage
 BIG = (200, 2, 56)   # an L100M2 layer at 56 px: 153 MiB at batch 64, past RULES' depthwise_bytes
@@ -28,14 +30,18 @@ WIDE = (400, 2, 28)   # the second stage of IGC-L100M2 ResNet-18: the secondary 
 PRECISIONS = dict(fp32=torch.float32, bf16=torch.bfloat16)   # bf16: autocast, bfloat16 activations
 PRIMARIES = ['grouped conv', 'depthwise form', 'one depthwise pass', 'kernel']
 SECONDARIES = ['dense 1×1', 'shuffle form', 'kernel']
+BN_ACTS = ['torch', 'two passes']   # BatchNormAct2d's impl 'torch', and 'auto' where its kernel applies
 # the implementation of the square stride-1 layers with K channels per group; unnamed K: 'auto'
 NO_KERNEL = {2: 'depthwise', 4: 'dense1x1', 8: 'reference'}   # 'auto' as it runs without the kernel
-VARIANTS = [('no kernel: the depthwise form where K = 2, the grouped conv elsewhere', NO_KERNEL),
-            ('the kernel where K = 2', {**NO_KERNEL, 2: 'kernel'}),
-            ('the kernel where K = 2 or 4', {**NO_KERNEL, 2: 'kernel', 4: 'kernel'}),
-            ('the kernel at every stage (K = 2, 4, 8)', {2: 'kernel', 4: 'kernel', 8: 'kernel_shuffle'}),
-            ('both kernels at every stage', {2: 'kernels', 4: 'kernels', 8: 'kernels'}),
-            ('`auto`', {})]
+BOTH = {2: 'kernels', 4: 'kernels', 8: 'kernels'}
+VARIANTS = [  # label, the IGC layers' implementation per K, BatchNormAct2d's impl
+    ('no kernel: the depthwise form where K = 2, the grouped conv elsewhere', NO_KERNEL,                                         'torch'),
+    ('the kernel where K = 2',                                                {**NO_KERNEL, 2: 'kernel'},                        'torch'),
+    ('the kernel where K = 2 or 4',                                           {**NO_KERNEL, 2: 'kernel', 4: 'kernel'},           'torch'),
+    ('the kernel at every stage (K = 2, 4, 8)',                               {2: 'kernel', 4: 'kernel', 8: 'kernel_shuffle'},   'torch'),
+    ('both kernels at every stage',                                           BOTH,                                              'torch'),
+    ('both kernels at every stage, BatchNorm and ReLU in two passes',         BOTH,                                              'auto'),
+    ('`auto`',                                                                {},                                                'auto')]
 
 
 def worst_error(y, ref, ins, gy) -> float:
@@ -74,12 +80,13 @@ def check():
         if err > 1e-10: raise SystemExit(f'the secondary kernel differs from the shuffle form by {err:.1e} at G={G}, M={M}, {h}×{w}')
 
 
-def net(name, kw, impls=None, prec='fp32'):
-    "A training step of network `name`, its square stride-1 IGC layers with K channels per group running `impls[K]` (else 'auto')"
+def net(name, kw, impls=None, bn='auto', prec='fp32'):
+    "A training step of network `name`, its square stride-1 IGC layers with K channels per group running `impls[K]` (else 'auto'), its BatchNormAct2d `bn`"
     from igc_fast.layers import IGC
     m, x, y = setup(dict(name=name, kw=kw, bs=64, px=32, classes=10), 'cpu')
     for mod in m.modules():
         if isinstance(mod, IGC) and mod.ni == mod.nf and mod.stride == 1: mod.impl = (impls or {}).get(mod.nf // mod.L)
+        if isinstance(mod, BatchNormAct2d): mod.impl = bn
     return stepper(m, x, y, 'cpu', prec)
 
 
@@ -112,6 +119,16 @@ def secondary(C, M, px, prec, rounds, steps):
     return C, M, px, N, mix_kernel_lanes(C, M, dt), res
 
 
+def bn_act(C, px, prec, rounds, steps):
+    "BatchNorm (training) and ReLU alone, forward + the input, weight and bias gradients, by torch and in two passes"
+    x = torch.randn(64, C, px, px).to(PRECISIONS[prec], memory_format=torch.channels_last).requires_grad_()
+    gy = torch.ones_like(x)
+    mods = [BatchNormAct2d(C, impl=impl) for impl in ('torch', 'auto')]
+    res = alternate([fwd_bwd(lambda m=m: m(x), (x, m.weight, m.bias), gy, prec) for m in mods], 'cpu', rounds, steps)
+    print(f'BatchNorm + ReLU {prec} {C} ch, {px}×{px}: ' + ', '.join(f'{n} {r[0] * 1e3:.2f} ms' for n, r in zip(BN_ACTS, res)), flush=True)
+    return C, px, res
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--rounds', type=int, default=5)
@@ -128,10 +145,11 @@ def main():
     for prec in PRECISIONS:
         layers = [primary(C, K, px, prec, args.rounds, args.steps) for C, K, px in STAGES + ([BIG] if prec == 'fp32' else [])]
         mixes = [secondary(C, M, px, prec, args.rounds, args.steps) for C, M, px in STAGES + [WIDE] + ([BIG] if prec == 'fp32' else [])]
-        nets = alternate([net(*igc, impls, prec) for _, impls in VARIANTS] + [net('resnet', dict(depth=20, C=16), prec=prec)],
+        bns = [bn_act(C, px, prec, args.rounds, args.steps) for C, _, px in STAGES]
+        nets = alternate([net(*igc, impls, bn, prec) for _, impls, bn in VARIANTS] + [net('resnet', dict(depth=20, C=16), prec=prec)],
                          'cpu', args.rounds, args.steps)
         print(f'network {prec}: ' + ', '.join(f'{64 / t:.0f}' for t, _, _ in nets) + ' images/s', flush=True)
-        tables[prec] = layers, mixes, nets
+        tables[prec] = layers, mixes, bns, nets
     out = Path(args.out or REPO/'benchmarks'/'results'/'kernel_cpu.md')
     write(out, args, tables, time.perf_counter() - t0, load0, os.getloadavg())
     print(f'wrote {out}')
@@ -145,9 +163,11 @@ def write(out, args, tables, wall, load0, load1):
          f'- hardware: {hardware("cpu")}; **no GPU run was made**',
          f'- software: Python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}, '
          f'{subprocess.run(["g++", "--version"], capture_output=True, text=True).stdout.splitlines()[0]}; code: {code_state()}',
-         f'- the kernels (`igc_fast.fast.PRIMARY_KERNEL_SRC` and `SECONDARY_KERNEL_SRC`, g++ {" ".join(KERNEL_FLAGS)}, rows or pixels over '
-         'the OpenMP threads torch uses) were checked equal to the grouped convolution and to the shuffle form in float64, forward and '
-         'both gradients, before timing',
+         f'- the kernels (`igc_fast.fast.PRIMARY_KERNEL_SRC`, `SECONDARY_KERNEL_SRC` and `BN_ACT_KERNEL_SRC`, g++ {" ".join(KERNEL_FLAGS)}, '
+         'rows or pixels over the OpenMP threads torch uses) were checked equal to the grouped convolution and to the shuffle form in '
+         'float64, forward and both gradients, before timing (BatchNorm with ReLU: in `02_fast`\'s tests)',
+         '- BatchNorm + ReLU: `BatchNormAct2d` in training, its `impl` \'torch\' (torch\'s batch norm and ReLU) and \'auto\' (the two-pass '
+         'kernel); ResNet-20 C16 runs as built, its BatchNormAct2d \'auto\'',
          '- bf16: autocast, each half fed a bfloat16 input as it meets one inside the network; the kernels\' bfloat16 forms '
          '(bfloat16 in and out, float32 arithmetic and weight gradient)',
          f'- timing: the candidates of a table in one process, alternating, {args.rounds} rounds of {args.steps} calls or steps; '
@@ -156,7 +176,7 @@ def write(out, args, tables, wall, load0, load1):
     per = lambda res: ', '.join(f'{res[3][0] / res[i][0]:.2f}× the {PRIMARIES[i]}\'s' for i in (0, 1)) if len(res) > 3 else 'not taken'
     reading = []
     per2 = lambda res: ', '.join(f'{res[2][0] / res[i][0]:.2f}× the {SECONDARIES[i]}\'s' for i in (0, 1)) if len(res) > 2 else 'not taken'
-    for prec, (layers, mixes, nets) in tables.items():
+    for prec, (layers, mixes, bns, nets) in tables.items():
         L += ['', f'## The primary alone (batch 64, {prec}, channels_last; forward + input and weight gradients; ms, spread)', '',
               '| channels, K, size | ' + ' | '.join(PRIMARIES) + ' |', '| --- | ---: | ---: | ---: | ---: |']
         for C, K, px, res in layers:
@@ -165,15 +185,21 @@ def write(out, args, tables, wall, load0, load1):
               '| channels, M, size, batch | kernel lanes | ' + ' | '.join(SECONDARIES) + ' |', '| --- | ---: | ---: | ---: | ---: |']
         for C, M, px, N, lanes, res in mixes:
             L.append(f'| {C}, {M}, {px}×{px}, {N} | {lanes or "–"} | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + (' | –' if len(res) < 3 else '') + ' |')
+        L += ['', f'## BatchNorm and ReLU alone (batch 64, {prec}, channels_last, training; forward + the three gradients; ms, spread)', '',
+              '| channels, size | ' + ' | '.join(BN_ACTS) + ' | two passes ÷ torch |', '| --- | ---: | ---: | ---: |']
+        for C, px, res in bns:
+            L.append(f'| {C}, {px}×{px} | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + f' | {res[1][0] / res[0][0]:.2f} |')
         L += ['', f'## Inside `resnet_igc` d20 L24M2 (batch 64, {prec}, channels_last; training step)', '',
               '| kernels | images/s (spread) | ÷ the first row |', '| --- | ---: | ---: |']
-        for (label, _), (t, sp, _) in zip(VARIANTS + [('ResNet-20 C16 (for scale)', ())], nets):
+        for (label, *_), (t, sp, _) in zip(VARIANTS + [('ResNet-20 C16 (for scale)',)], nets):
             L.append(f'| {label} | {64 / t:,.1f} ({sp:.0%}) | {nets[0][0] / t:.2f} |')
         reading += [f'- {prec}, the primary alone, the kernel\'s time against the two exact forms it replaces: ' +
                     '; '.join(f'{C} channels, K = {K}, {px}×{px}: {per(res)}' for C, K, px, res in layers) + '.',
                     f'- {prec}, the secondary alone, the kernel\'s time against the two exact forms it replaces: ' +
                     '; '.join(f'{C} channels, M = {M}, {px}×{px} ({lanes or "no"} lanes): {per2(res)}' for C, M, px, N, lanes, res in mixes) + '.',
-                    f'- {prec}, inside the network: ' + ', '.join(f'{label.split(":")[0]} {nets[0][0] / t:.2f}×' for (label, _), (t, _, _) in zip(VARIANTS[1:], nets[1:]))
+                    f'- {prec}, BatchNorm and ReLU alone, two passes against torch\'s operators: ' +
+                    ', '.join(f'{C} channels, {px}×{px}: {res[1][0] / res[0][0]:.2f}× the time' for C, px, res in bns) + '.',
+                    f'- {prec}, inside the network: ' + ', '.join(f'{label.split(":")[0]} {nets[0][0] / t:.2f}×' for (label, *_), (t, _, _) in zip(VARIANTS[1:], nets[1:]))
                     + f' the images/s of the network without the kernels; with `auto` it trains at {nets[-1][0] / nets[-2][0]:.2f}× '
                     'the images/s of ResNet-20 C16.']
     L += ['', '## Reading', '', *reading,
