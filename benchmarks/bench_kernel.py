@@ -7,10 +7,11 @@ BatchNorm with its ReLU (`BN_ACT_KERNEL_SRC`: two passes over memory each way) a
 Each alone at the three stage shapes of `resnet_igc` d20 L24M2 (batch 64: K = M = 2, 4 and 8) and at one L100M2
 input past the rule's `depthwise_bytes` (the secondary also at IGC-L100M2 ResNet-18's 400-channel stage, batch 16);
 then inside that network with the kernels nowhere, the primary kernel at K = 2, at K = 2 and 4, at every stage, both
-kernels at every stage (BatchNorm and ReLU by torch in all of these), then with BatchNorm and ReLU in two passes too,
-and as `'auto'` runs, ResNet-20 as built (`'auto'` too) alongside for scale; in fp32, then in bf16 autocast (the kernels' bfloat16 forms; the big input in fp32 only). It checks both kernels against
-PyTorch in float64 (forward and all gradients) before timing. All candidates of a table alternate in one process,
-round by round.
+kernels at every stage (BatchNorm, the shortcut's sum and ReLU by torch in all of these), then with BatchNorm and ReLU
+in two passes too (the shortcut's sum inside those of each block's second layer), and as `'auto'` runs, ResNet-20 as
+built (`'auto'` too) alongside for scale; in fp32, then in bf16 autocast (the kernels' bfloat16 forms; the big input
+in fp32 only). It checks both kernels against PyTorch in float64 (forward and all gradients) before timing. All
+candidates of a table alternate in one process, round by round.
 
 Usage: python benchmarks/bench_kernel.py [--rounds 5] [--steps 3] [--out FILE]
 """
@@ -167,7 +168,7 @@ def write(out, args, tables, wall, load0, load1):
          'rows or pixels over the OpenMP threads torch uses) were checked equal to the grouped convolution and to the shuffle form in '
          'float64, forward and both gradients, before timing (BatchNorm with ReLU: in `02_fast`\'s tests)',
          '- BatchNorm + ReLU: `BatchNormAct2d` in training, its `impl` \'torch\' (torch\'s batch norm and ReLU) and \'auto\' (the two-pass '
-         'kernel); ResNet-20 C16 runs as built, its BatchNormAct2d \'auto\'',
+         'kernel, with the shortcut\'s sum inside where a block adds one); ResNet-20 C16 runs as built, its BatchNormAct2d \'auto\'',
          '- bf16: autocast, each half fed a bfloat16 input as it meets one inside the network; the kernels\' bfloat16 forms '
          '(bfloat16 in and out, float32 arithmetic and weight gradient)',
          f'- timing: the candidates of a table in one process, alternating, {args.rounds} rounds of {args.steps} calls or steps; '

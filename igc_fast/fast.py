@@ -499,7 +499,8 @@ int igc_mix_lanes(int C, int M, int itemsize) {
 
 # %% ../nbs/02_fast.ipynb #7b3e5a02
 BN_ACT_KERNEL_SRC = r'''
-// BatchNorm followed by clamp(., lo, hi) (ReLU: lo = 0, hi = inf; ReLU6: hi = 6) on NHWC activations seen as [P, C]:
+// BatchNorm, optionally plus a residual, followed by clamp(., lo, hi) (ReLU: lo = 0, hi = inf; ReLU6: hi = 6) on NHWC
+// activations seen as [P, C]:
 // bn_sums is the reduction pass, bn_apply the elementwise pass, of the forward (dy = null) and of the backward.
 // Storage S is float, double or bfloat16 (computed in float), as for the kernels above.
 inline double to_c(double v) { return v; }
@@ -512,10 +513,11 @@ inline void put(bf16_t* p, float v) {
     p->bits = v != v ? 0x7fc0 : (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
 }
 
-// sums[c] = Σ_p g, sums[C+c] = Σ_p g·(x − s_c); g = (x − s_c) without dy, else dy where lo < a_c x + b_c < hi.
-// Sums over blocks of BP pixels are taken in T, then added into double.
-template <typename T, typename S>
-static void bn_sums(const S* x, const S* dy, const T* a, const T* b, const double* s, T lo, T hi, long P, int C, double* sums, int nt) {
+// sums[c] = Σ_p g, sums[C+c] = Σ_p g·(x − s_c); g = (x − s_c) without dy, else dy where lo < a_c x + b_c (+ res) < hi.
+// Sums over blocks of BP pixels are taken in T, then added into double. R: a residual res is added before the clamp.
+template <typename T, typename S, bool R>
+static void bn_sums(const S* x, const S* dy, const S* res, const T* a, const T* b, const double* s, T lo, T hi, long P,
+                    int C, double* sums, int nt) {
     constexpr int BP = 32;
     parallel_sum(P, nt, (size_t)2 * C, sums, [=](double* acc, long p0, long p1) {
         double* __restrict a0 = acc; double* __restrict a1 = acc + C;
@@ -532,10 +534,11 @@ static void bn_sums(const S* x, const S* dy, const T* a, const T* b, const doubl
                     #pragma omp simd
                     for (int c = 0; c < C; ++c) { T d = to_c(xp[c]) - sc[c]; f0[c] += d; f1[c] += d * d; }
                 } else {
-                    const S* __restrict gp = dy + p * C;
+                    const S* __restrict gp = dy + p * C; const S* __restrict rp = R ? res + p * C : nullptr;
                     #pragma omp simd
                     for (int c = 0; c < C; ++c) {
                         T xv = to_c(xp[c]), v = ac[c] * xv + bc[c];
+                        if (R) v += to_c(rp[c]);
                         T g = to_c(gp[c]) * (T)((v > lo) & (v < hi));
                         f0[c] += g; f1[c] += g * (xv - sc[c]);
                     }
@@ -547,23 +550,39 @@ static void bn_sums(const S* x, const S* dy, const T* a, const T* b, const doubl
     });
 }
 
-// out = clamp(q_c x + r_c, lo, hi) without dy; with dy: p_c g + q_c x + r_c, g = dy where lo < a_c x + b_c < hi
-template <typename T, typename S>
-static void bn_apply(const S* x, const S* dy, const T* a, const T* b, const T* pc, const T* q, const T* r, T lo, T hi, long P, int C, S* out, int nt) {
+// out = clamp(q_c x + r_c (+ res), lo, hi) without dy; with dy: out = p_c g + q_c x + r_c, g = dy where
+// lo < a_c x + b_c (+ res) < hi, and dres = g where dres is given
+template <typename T, typename S, bool R>
+static void bn_apply(const S* x, const S* dy, const S* res, const T* a, const T* b, const T* pc, const T* q, const T* r,
+                     T lo, T hi, long P, int C, S* out, S* dres, int nt) {
     parallel_rows(P, nt, [=](int, long p0, long p1) {
         const T* __restrict ac = a; const T* __restrict bc = b; const T* __restrict pv = pc; const T* __restrict qv = q; const T* __restrict rv = r;
         for (long p = p0; p < p1; ++p) {
-            const S* __restrict xp = x + p * C; S* __restrict op = out + p * C;
+            const S* __restrict xp = x + p * C; const S* __restrict rp = R ? res + p * C : nullptr; S* __restrict op = out + p * C;
             if (!dy) {
                 #pragma omp simd
-                for (int c = 0; c < C; ++c) { T v = qv[c] * to_c(xp[c]) + rv[c]; put(op + c, std::min(std::max(v, lo), hi)); }
-            } else {
+                for (int c = 0; c < C; ++c) {
+                    T v = qv[c] * to_c(xp[c]) + rv[c];
+                    if (R) v += to_c(rp[c]);
+                    put(op + c, std::min(std::max(v, lo), hi));
+                }
+            } else if (!R || !dres) {
                 const S* __restrict gp = dy + p * C;
                 #pragma omp simd
                 for (int c = 0; c < C; ++c) {
                     T xv = to_c(xp[c]), v = ac[c] * xv + bc[c];
+                    if (R) v += to_c(rp[c]);
                     T g = to_c(gp[c]) * (T)((v > lo) & (v < hi));
                     put(op + c, pv[c] * g + qv[c] * xv + rv[c]);
+                }
+            } else {
+                const S* __restrict gp = dy + p * C; S* __restrict dp = dres + p * C;
+                #pragma omp simd
+                for (int c = 0; c < C; ++c) {
+                    T xv = to_c(xp[c]), v = ac[c] * xv + bc[c] + to_c(rp[c]);
+                    T g = to_c(gp[c]) * (T)((v > lo) & (v < hi));
+                    put(op + c, pv[c] * g + qv[c] * xv + rv[c]);
+                    put(dp + c, g);
                 }
             }
         }
@@ -571,11 +590,18 @@ static void bn_apply(const S* x, const S* dy, const T* a, const T* b, const T* p
 }
 
 extern "C" {
+// res: the residual (null: none); dres: where the backward pass writes its gradient (null: not wanted)
 #define IGC_BN(SUF, T, S)                                                                                              \
-void igc_bn_sums_##SUF(const S* x, const S* dy, const T* a, const T* b, const double* s, double lo, double hi, long P, \
-                       int C, double* sums, int nt) { bn_sums<T, S>(x, dy, a, b, s, (T)lo, (T)hi, P, C, sums, nt); }    \
-void igc_bn_apply_##SUF(const S* x, const S* dy, const T* a, const T* b, const T* p, const T* q, const T* r, double lo, \
-                        double hi, long P, int C, S* out, int nt) { bn_apply<T, S>(x, dy, a, b, p, q, r, (T)lo, (T)hi, P, C, out, nt); }
+void igc_bn_sums_##SUF(const S* x, const S* dy, const S* res, const T* a, const T* b, const double* s, double lo,     \
+                       double hi, long P, int C, double* sums, int nt) {                                             \
+    if (res) bn_sums<T, S, true>(x, dy, res, a, b, s, (T)lo, (T)hi, P, C, sums, nt);                                  \
+    else bn_sums<T, S, false>(x, dy, res, a, b, s, (T)lo, (T)hi, P, C, sums, nt);                                     \
+}                                                                                                                    \
+void igc_bn_apply_##SUF(const S* x, const S* dy, const S* res, const T* a, const T* b, const T* p, const T* q,        \
+                        const T* r, double lo, double hi, long P, int C, S* out, S* dres, int nt) {                  \
+    if (res) bn_apply<T, S, true>(x, dy, res, a, b, p, q, r, (T)lo, (T)hi, P, C, out, dres, nt);                      \
+    else bn_apply<T, S, false>(x, dy, res, a, b, p, q, r, (T)lo, (T)hi, P, C, out, dres, nt);                         \
+}
 IGC_BN(f32, float, float)
 IGC_BN(f64, double, double)
 IGC_BN(bf16, float, bf16_t)
@@ -621,9 +647,9 @@ def build_kernel(cxx: str = 'g++', cache=None) -> tuple:
         f.restype, f.argtypes = ctypes.c_int, [ctypes.c_int] + [ctypes.c_void_p] * 3 + [ctypes.c_int] * 6
         f = getattr(lib, f'igc_mix_{s}')
         f.restype, f.argtypes = ctypes.c_int, [ctypes.c_int] + [ctypes.c_void_p] * 3 + [ctypes.c_long] + [ctypes.c_int] * 3
-        for op, pointers in (('sums', 5), ('apply', 7)):
+        for op, before, after in (('sums', 6, 1), ('apply', 8, 2)):   # pointers before (lo, hi), output pointers after (P, C)
             f = getattr(lib, f'igc_bn_{op}_{s}')
-            f.restype, f.argtypes = None, [ctypes.c_void_p] * pointers + [ctypes.c_double] * 2 + [ctypes.c_long, ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+            f.restype, f.argtypes = None, [ctypes.c_void_p] * before + [ctypes.c_double] * 2 + [ctypes.c_long, ctypes.c_int] + [ctypes.c_void_p] * after + [ctypes.c_int]
     for f in (lib.igc_primary_lanes, lib.igc_mix_lanes): f.restype, f.argtypes = ctypes.c_int, [ctypes.c_int] * 3
     return lib, None
 
@@ -796,25 +822,26 @@ ACTS = dict(relu=(0.0, math.inf), relu6=(0.0, 6.0))   # the clamp (lo, hi) of ea
 
 def _ptr(t): return None if t is None else t.data_ptr()
 
-def bn_act_sums(x: Tensor, dy, a, b, s: Tensor, lo: float, hi: float) -> Tensor:
-    "(2, C) float64 sums over the pixels of channels-last `x`: Σ g and Σ g·(x − s), g = x − s if `dy` is None, else `dy` where lo < a·x + b < hi"
+def bn_act_sums(x: Tensor, dy, a, b, s: Tensor, lo: float, hi: float, res=None) -> Tensor:
+    "(2, C) float64 sums over the pixels of channels-last `x`: Σ g and Σ g·(x − s), g = x − s if `dy` is None, else `dy` where lo < a·x + b (+ `res`) < hi"
     out = torch.empty(2, x.shape[1], dtype=torch.float64)
     f = getattr(kernel_library(), f'igc_bn_sums_{_KERNEL_SUFFIX[x.dtype]}')
-    f(_ptr(x), _ptr(dy), _ptr(a), _ptr(b), _ptr(s), lo, hi, x.numel() // x.shape[1], x.shape[1], _ptr(out), torch.get_num_threads())
+    f(_ptr(x), _ptr(dy), _ptr(res), _ptr(a), _ptr(b), _ptr(s), lo, hi, x.numel() // x.shape[1], x.shape[1], _ptr(out), torch.get_num_threads())
     return out
 
-def bn_act_apply(x: Tensor, dy, a, b, p, q: Tensor, r: Tensor, lo: float, hi: float) -> Tensor:
-    "clamp(q·x + r, lo, hi) per channel of channels-last `x` if `dy` is None, else p·g + q·x + r with g = `dy` where lo < a·x + b < hi"
+def bn_act_apply(x: Tensor, dy, a, b, p, q: Tensor, r: Tensor, lo: float, hi: float, res=None, dres=None) -> Tensor:
+    "clamp(q·x + r (+ `res`), lo, hi) per channel of channels-last `x` if `dy` is None, else p·g + q·x + r with g = `dy` where lo < a·x + b (+ `res`) < hi, g also into `dres` if given"
     out = torch.empty_like(x)
     f = getattr(kernel_library(), f'igc_bn_apply_{_KERNEL_SUFFIX[x.dtype]}')
-    f(_ptr(x), _ptr(dy), _ptr(a), _ptr(b), _ptr(p), _ptr(q), _ptr(r), lo, hi, x.numel() // x.shape[1], x.shape[1], _ptr(out), torch.get_num_threads())
+    f(_ptr(x), _ptr(dy), _ptr(res), _ptr(a), _ptr(b), _ptr(p), _ptr(q), _ptr(r), lo, hi, x.numel() // x.shape[1], x.shape[1], _ptr(out), _ptr(dres),
+      torch.get_num_threads())
     return out
 
 class BatchNormActKernel(torch.autograd.Function):
-    "clamp(BN(x), lo, hi) by the two-pass kernel, keeping x and the per-channel coefficients for backward"
+    "clamp(BN(x) (+ res), lo, hi) by the two-pass kernel, keeping x (and res) and the per-channel coefficients for backward"
     @staticmethod
-    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps, lo, hi):
-        "y for channels-last x; in training the batch statistics, with which the running ones are updated in place"
+    def forward(ctx, x, res, weight, bias, running_mean, running_var, training, momentum, eps, lo, hi):
+        "y for channels-last x (and res, or None); in training the batch statistics, with which the running ones are updated in place"
         P = x.numel() // x.shape[1]
         if training:
             s = x[0, :, 0, 0].double()
@@ -827,47 +854,51 @@ class BatchNormActKernel(torch.autograd.Function):
         a = weight.double() * invstd
         b = bias.double() - mean * a
         T = torch.float64 if x.dtype == torch.float64 else torch.float32
-        y = bn_act_apply(x, None, None, None, None, a.to(T), b.to(T), lo, hi)
-        ctx.save_for_backward(x, a, b, mean, invstd)
+        y = bn_act_apply(x, None, None, None, None, a.to(T), b.to(T), lo, hi, res)
+        ctx.save_for_backward(x, res, a, b, mean, invstd)
         ctx.training, ctx.lo, ctx.hi, ctx.T, ctx.wdtype = training, lo, hi, T, weight.dtype
         return y
 
     @staticmethod
     def backward(ctx, gy):
-        "The gradients of x, the weight and the bias from the gradient of y"
-        x, a, b, mean, invstd = ctx.saved_tensors
+        "The gradients of x, res, the weight and the bias from the gradient of y"
+        x, res, a, b, mean, invstd = ctx.saved_tensors
         g, T, P = gy.to(x.dtype).contiguous(memory_format=torch.channels_last), ctx.T, x.numel() // x.shape[1]
         at, bt = a.to(T), b.to(T)
-        S = bn_act_sums(x, g, at, bt, mean, ctx.lo, ctx.hi)
-        dx = None
-        if ctx.needs_input_grad[0]:
+        S = bn_act_sums(x, g, at, bt, mean, ctx.lo, ctx.hi, res)
+        dx = dres = None
+        if ctx.needs_input_grad[1]: dres = torch.empty_like(x)
+        if ctx.needs_input_grad[0] or dres is not None:
             q = -a * invstd ** 2 * S[1] / P if ctx.training else torch.zeros_like(a)
             r = -a * S[0] / P - q * mean if ctx.training else torch.zeros_like(a)
-            dx = bn_act_apply(x, g, at, bt, at, q.to(T), r.to(T), ctx.lo, ctx.hi)
-        return dx, (S[1] * invstd).to(ctx.wdtype), S[0].to(ctx.wdtype), None, None, None, None, None, None, None
+            dx = bn_act_apply(x, g, at, bt, at, q.to(T), r.to(T), ctx.lo, ctx.hi, res, dres)
+            if not ctx.needs_input_grad[0]: dx = None
+        return dx, dres, (S[1] * invstd).to(ctx.wdtype), S[0].to(ctx.wdtype), None, None, None, None, None, None, None
 
-def bn_act_applies(x: Tensor, bn: nn.BatchNorm2d) -> bool:
-    "Whether the two-pass kernel computes `bn` and its activation on `x` (else torch's operators do)"
+def bn_act_applies(x: Tensor, bn: nn.BatchNorm2d, res=None) -> bool:
+    "Whether the two-pass kernel computes `bn`, the residual `res` (if any) and the activation on `x` (else torch's operators do)"
     return (x.dtype in _KERNEL_SUFFIX and x.device.type == 'cpu' and x.dim() == 4 and _is_cl(x) and bn.affine
             and bn.track_running_stats and bn.weight.dtype == (torch.float64 if x.dtype == torch.float64 else torch.float32)
-            and x.shape[1] == bn.num_features and x.numel() > x.shape[1] and not torch.compiler.is_compiling()
-            and not torch.compiler.is_exporting() and kernel_library() is not None)
+            and x.shape[1] == bn.num_features and x.numel() > x.shape[1]
+            and (res is None or (res.shape == x.shape and res.dtype == x.dtype and res.device == x.device and _is_cl(res)))
+            and not torch.compiler.is_compiling() and not torch.compiler.is_exporting() and kernel_library() is not None)
 
 class BatchNormAct2d(nn.BatchNorm2d):
-    "`nn.BatchNorm2d` followed by `act` ('relu' or 'relu6'): the two-pass kernel where `bn_act_applies`, else torch's operators (always with impl='torch')"
+    "`nn.BatchNorm2d`, plus a residual if one is passed, then `act` ('relu' or 'relu6'): the two-pass kernel where `bn_act_applies`, else torch's operators (always with impl='torch')"
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, act: str = 'relu', impl: str = 'auto', **kwargs):
         if act not in ACTS: raise ValueError(f"BatchNormAct2d: act={act!r} is not one of {sorted(ACTS)}")
         if impl not in ('auto', 'torch'): raise ValueError(f"BatchNormAct2d: impl={impl!r} is neither 'auto' (the kernel where it applies) nor 'torch'")
         super().__init__(num_features, eps, momentum, **kwargs)
         self.act, self.impl = act, impl
 
-    def forward(self, x: Tensor) -> Tensor:
-        if self.impl == 'torch' or not bn_act_applies(x, self):
-            y = super().forward(x)
+    def forward(self, x: Tensor, res: Tensor = None) -> Tensor:
+        if self.impl == 'torch' or not bn_act_applies(x, self, res):
+            y = super().forward(x) if res is None else super().forward(x) + res
             return F.relu(y) if self.act == 'relu' else F.relu6(y)
         if self.training: self.num_batches_tracked.add_(1)
         momentum = (1 / self.num_batches_tracked.item() if self.momentum is None else self.momentum) if self.training else 0.0
-        return BatchNormActKernel.apply(x, self.weight, self.bias, self.running_mean, self.running_var, self.training, momentum, self.eps, *ACTS[self.act])
+        return BatchNormActKernel.apply(x, res, self.weight, self.bias, self.running_mean, self.running_var, self.training, momentum, self.eps,
+                                        *ACTS[self.act])
 
     def extra_repr(self): return super().extra_repr() + f", act={self.act!r}" + (f", impl={self.impl!r}" if self.impl != 'auto' else "")
 

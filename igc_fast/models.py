@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['BN_EPS', 'MOM_PLAIN', 'MOM_RESNET', 'MODELS', 'PARTITIONS', 'INPUT_PX', 'NET_INFO', 'IGCV1_PAPER', 'IGCV1_CODE',
            'RELEASED', 'resnet18_c64', 'resnet18_c69', 'igc_resnet18_l4m32', 'igc_resnet18_l16m16',
-           'igc_resnet18_l100m2', 'default_cfgs', 'init_original_', 'ConvBN', 'BasicBlock', 'keep_buffers', 'recompute',
-           'checkpoint_units', 'saved_bytes', 'IGCNet', 'igc_splitter', 'plain_blocks', 'resnet_blocks',
-           'layer_weights', 'check_fits', 'cifar_net', 'imagenet_net', 'timm_cfg', 'register', 'plain', 'plain_igc',
-           'resnet', 'resnet_igc', 'resnet_imgnet_d18', 'resnet_igc_imgnet_d18', 'igc_resnet18', 'released',
-           'model_kwargs', 'get_model', 'original_args', 'publish']
+           'igc_resnet18_l100m2', 'default_cfgs', 'init_original_', 'ConvBN', 'ResidualBranch', 'BasicBlock',
+           'keep_buffers', 'recompute', 'checkpoint_units', 'saved_bytes', 'IGCNet', 'igc_splitter', 'plain_blocks',
+           'resnet_blocks', 'layer_weights', 'check_fits', 'cifar_net', 'imagenet_net', 'timm_cfg', 'register', 'plain',
+           'plain_igc', 'resnet', 'resnet_igc', 'resnet_imgnet_d18', 'resnet_igc_imgnet_d18', 'igc_resnet18',
+           'released', 'model_kwargs', 'get_model', 'original_args', 'publish']
 
 # %% ../nbs/03_models.ipynb #e603505c
 import contextlib
@@ -56,20 +56,32 @@ class ConvBN(nn.Sequential):
         bn = BatchNormAct2d(nf, eps=BN_EPS, momentum=momentum) if act else nn.BatchNorm2d(nf, eps=BN_EPS, momentum=momentum)
         super().__init__(OrderedDict(conv=conv, bn=bn))
 
+    def forward(self, x: Tensor, res: Tensor = None) -> Tensor:
+        "BN(conv(x)), plus the residual `res` if given, then ReLU if `act`"
+        if res is None: return super().forward(x)
+        h = self.conv(x)
+        return self.bn(h, res) if isinstance(self.bn, BatchNormAct2d) else self.bn(h) + res
+
 # %% ../nbs/03_models.ipynb #d547db08
+class ResidualBranch(nn.Sequential):
+    "`ConvBN`s in sequence, the residual `res` added in the last one before its ReLU"
+    def forward(self, x: Tensor, res: Tensor) -> Tensor:
+        *front, last = self
+        for m in front: x = m(x)
+        return last(x, res)
+
 class BasicBlock(nn.Module):
     "Post-activation residual block ReLU(ConvBN-ReLU → ConvBN + shortcut), IGC layers when `L` is given (`get_fusion`)"
     def __init__(self, ni: int, nf: int, stride: int = 1, L: int = None, M: tuple = (None, None),
                  momentum: float = MOM_RESNET):
         super().__init__()
         m1, m2 = M
-        self.convs = nn.Sequential(ConvBN(ni, nf, 3, stride, L=L, M=m1, momentum=momentum),
-                                   ConvBN(nf, nf, 3, 1, L=L, M=m2, act=False, momentum=momentum))
+        self.convs = ResidualBranch(ConvBN(ni, nf, 3, stride, L=L, M=m1, momentum=momentum),
+                                    ConvBN(nf, nf, 3, 1, L=L, M=m2, momentum=momentum))
         self.shortcut = (nn.Identity() if ni == nf and stride == 1 else
                          ConvBN(ni, nf, 1, stride, groups=L or 1, act=False, momentum=momentum))
-        self.act = nn.ReLU()
 
-    def forward(self, x): return self.act(self.convs(x) + self.shortcut(x))
+    def forward(self, x): return self.convs(x, self.shortcut(x))
 
 # %% ../nbs/03_models.ipynb #5c0a2e02
 @contextlib.contextmanager
