@@ -724,11 +724,14 @@ def _kernel_dtype(x: Tensor):
     if not torch.is_autocast_enabled('cpu'): return x.dtype
     return torch.bfloat16 if torch.get_autocast_dtype('cpu') == torch.bfloat16 and x.dtype in (torch.float32, torch.bfloat16) else None
 
+def _kernel_context(x: Tensor) -> bool:
+    "Whether a compiled kernel can take the activation `x` at all: a 4-d CPU tensor, outside a `torch.compile` or `torch.export` trace"
+    return x.device.type == 'cpu' and x.dim() == 4 and not torch.compiler.is_compiling() and not torch.compiler.is_exporting()
+
 def _kernel_input_dtype(x: Tensor):
-    "`_kernel_dtype(x)` where a compiled kernel can take the activation `x` at all (a 4-d CPU tensor, outside a `torch.compile` or `torch.export` trace), else None"
+    "`_kernel_dtype(x)` where `_kernel_context(x)`, else None"
     dt = _kernel_dtype(x)
-    ok = dt is not None and x.device.type == 'cpu' and x.dim() == 4 and not torch.compiler.is_compiling() and not torch.compiler.is_exporting()
-    return dt if ok else None
+    return dt if dt is not None and _kernel_context(x) else None
 
 def _weights_fit(x: Tensor, w: Tensor) -> bool:
     "Whether weights `w` go with activation `x` as a convolution's do: the same dtype, or float32 or bfloat16 under CPU autocast"
@@ -877,11 +880,11 @@ class BatchNormActKernel(torch.autograd.Function):
 
 def bn_act_applies(x: Tensor, bn: nn.BatchNorm2d, res=None) -> bool:
     "Whether the two-pass kernel computes `bn`, the residual `res` (if any) and the activation on `x` (else torch's operators do)"
-    return (x.dtype in _KERNEL_SUFFIX and x.device.type == 'cpu' and x.dim() == 4 and _is_cl(x) and bn.affine
+    return (x.dtype in _KERNEL_SUFFIX and _kernel_context(x) and _is_cl(x) and bn.affine
             and bn.track_running_stats and bn.weight.dtype == (torch.float64 if x.dtype == torch.float64 else torch.float32)
             and x.shape[1] == bn.num_features and x.numel() > x.shape[1]
             and (res is None or (res.shape == x.shape and res.dtype == x.dtype and res.device == x.device and _is_cl(res)))
-            and not torch.compiler.is_compiling() and not torch.compiler.is_exporting() and kernel_library() is not None)
+            and kernel_library() is not None)
 
 class BatchNormAct2d(nn.BatchNorm2d):
     "`nn.BatchNorm2d`, plus a residual if one is passed, then `act` ('relu' or 'relu6'): the two-pass kernel where `bn_act_applies`, else torch's operators (always with impl='torch')"
