@@ -825,6 +825,10 @@ ACTS = dict(relu=(0.0, math.inf), relu6=(0.0, 6.0))   # the clamp (lo, hi) of ea
 
 def _ptr(t): return None if t is None else t.data_ptr()
 
+def _bn_dtype(dt: torch.dtype) -> torch.dtype:
+    "The dtype the BatchNorm kernel computes in, and wants the weights in, for activations of dtype `dt`"
+    return torch.float64 if dt == torch.float64 else torch.float32
+
 def bn_act_sums(x: Tensor, dy, a, b, s: Tensor, lo: float, hi: float, res=None) -> Tensor:
     "(2, C) float64 sums over the pixels of channels-last `x`: Σ g and Σ g·(x − s), g = x − s if `dy` is None, else `dy` where lo < a·x + b (+ `res`) < hi"
     out = torch.empty(2, x.shape[1], dtype=torch.float64)
@@ -856,7 +860,7 @@ class BatchNormActKernel(torch.autograd.Function):
         invstd = (var + eps).rsqrt()
         a = weight.double() * invstd
         b = bias.double() - mean * a
-        T = torch.float64 if x.dtype == torch.float64 else torch.float32
+        T = _bn_dtype(x.dtype)
         y = bn_act_apply(x, None, None, None, None, a.to(T), b.to(T), lo, hi, res)
         ctx.save_for_backward(x, res, a, b, mean, invstd)
         ctx.training, ctx.lo, ctx.hi, ctx.T, ctx.wdtype = training, lo, hi, T, weight.dtype
@@ -881,7 +885,7 @@ class BatchNormActKernel(torch.autograd.Function):
 def bn_act_applies(x: Tensor, bn: nn.BatchNorm2d, res=None) -> bool:
     "Whether the two-pass kernel computes `bn`, the residual `res` (if any) and the activation on `x` (else torch's operators do)"
     return (x.dtype in _KERNEL_SUFFIX and _kernel_context(x) and _is_cl(x) and bn.affine
-            and bn.track_running_stats and bn.weight.dtype == (torch.float64 if x.dtype == torch.float64 else torch.float32)
+            and bn.track_running_stats and bn.weight.dtype == _bn_dtype(x.dtype)
             and x.shape[1] == bn.num_features and x.numel() > x.shape[1]
             and (res is None or (res.shape == x.shape and res.dtype == x.dtype and res.device == x.device and _is_cl(res)))
             and kernel_library() is not None)
