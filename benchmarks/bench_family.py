@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from common import DTYPES, REPO, alternate, code_state, hardware, op_shares, peak_memory, run_child, stepper, wait_quiet
+from common import DTYPES, REPO, alternate, code_state, floors, hardware, net_costs, op_shares, peak_memory, run_child, stepper, wait_quiet
 
 NETS = [('igcv3', 'IGCV3-D ×1.0 (igcv3)'), ('mobilenetv2', 'MobileNetV2 (official repository)'),
         ('torchvision.mobilenet_v2', 'MobileNetV2 (torchvision)')]
@@ -129,18 +129,13 @@ def time_pair(a, b, dev, prec, rounds, steps, warmup=2):
 
 def child(cfg):
     "One side's peak training memory in a fresh process, printed as one JSON line"
-    from igc_fast.complexity import count_macs
     from igc_fast.fast import keep_freed_memory
-    from igc_fast.models import saved_bytes
     keep_freed_memory()
     side = cfg['side']
     m, x, y = setup(side, cfg['device'])
     peak = peak_memory(stepper(m, x, y, cfg['device'], cfg['prec']), cfg['device'])
-    out = dict(peak=peak, params=sum(p.numel() for p in m.parameters()))
-    if 'net' in side and cfg['prec'] == 'fp32':   # what the floors need: fp32 activations autograd holds, weights, MACs
-        out.update(held=saved_bytes(lambda: F.cross_entropy(m(x), y)), weights=sum(p.numel() * p.element_size() for p in m.parameters()),
-                   macs=count_macs(m, side['px']))
-    print(json.dumps(out))
+    costs = net_costs(m, x, y, side['px']) if 'net' in side and cfg['prec'] == 'fp32' else dict(params=sum(p.numel() for p in m.parameters()))
+    print(json.dumps(dict(peak=peak, **costs)))
 
 
 def profile(name, bs, px, dev, steps=3):
@@ -185,7 +180,7 @@ def main():
             a, b = dict(net=NETS[0][0], bs=nb, px=npx), dict(net=other[0], bs=nb, px=npx)
             (ta, sa, _), (tb, sb, _) = time_pair(a, b, dev, prec, args.rounds, args.steps)
             ma, mb = memory(a, dev, prec), memory(b, dev, prec)
-            rows.append(dict(kind='network', what=f'{NETS[0][1]} vs {other[1]}', shape=f'batch {nb}, {npx}×{npx}', prec=prec, bs=nb,
+            rows.append(dict(kind='network', what=f'{NETS[0][1]} vs {other[1]}', shape=f'batch {nb}, {npx}×{npx}', prec=prec, bs=nb, nets=(NETS[0], other),
                              a=(nb / ta, sa, ma), b=(nb / tb, sb, mb)))
             print(f"{prec} {rows[-1]['what']}: {nb / ta:.1f} vs {nb / tb:.1f} img/s (×{tb / ta:.2f}), peak {ma['peak'] / 2**20:.0f} vs {mb['peak'] / 2**20:.0f} MiB "
                   f"({time.perf_counter() - t0:.0f}s)", flush=True)
@@ -217,28 +212,26 @@ def main():
     print(f'wrote {out}')
 
 
-def floors(pk, rows) -> list:
-    "Per network of the fp32 network rows: (label, its memory dict, compute floor, memory floor, measured images/s), in images/s"
+def net_floors(pk, rows) -> dict:
+    "Per network name of the fp32 network rows (in `NETS` order): (label, its memory dict, compute floor, memory floor, measured images/s), in images/s"
     seen = {}
     for r in rows:
         if r['kind'] != 'network' or r['prec'] != 'fp32': continue
-        left, right = r['what'].split(' vs ')
-        for label, (rate, _, m) in ((left, r['a']), (right, r['b'])):
-            if label not in seen and 'held' in m:
-                seen[label] = (label, m, pk['fp32'] / (6 * m['macs']), pk['bw'] / (2 * (m['held'] - m['weights']) / r['bs']), rate)
-    return list(seen.values())
+        for (name, label), (rate, _, m) in zip(r['nets'], (r['a'], r['b'])):
+            if name not in seen: seen[name] = (label, m, *floors(pk, m, r['bs']), rate)
+    return seen
 
 
-def reading(rows, fl) -> list:
+def reading(rows, fl: dict) -> list:
     "The target line per precision (IGCV3-D against torchvision's MobileNetV2, the baseline a user has) and what the floors say"
     L = []
     for r in rows:
-        if r['kind'] == 'network' and 'torchvision' in r['what']:
+        if r['kind'] == 'network' and r['nets'][1] == NETS[2]:
             x = r['a'][0] / r['b'][0]
             L.append(f"- **Target ({r['prec']}, {r['shape']}): IGCV3-D ≥ 1.0× MobileNetV2 (torchvision).** {x:.2f}×: "
                      + ('met.' if x >= 1 else f'missed, {1 / x:.1f}× too slow.'))
-    if len(fl) >= 2:
-        (_, ma, ca, mfa, ra), (lb, mb, cb, mfb, rb) = fl[0], fl[1]
+    if NETS[0][0] in fl and NETS[1][0] in fl:
+        (_, ma, ca, mfa, ra), (lb, mb, cb, mfb, rb) = fl[NETS[0][0]], fl[NETS[1][0]]
         blocks = [r['a'][0] / r['b'][0] for r in rows if r['kind'] == 'block']
         r, m, c = ra / rb, mfa / mfb, ca / cb
         nearer = 'memory floors' if abs(r - m) < abs(r - c) else 'compute floors'
@@ -289,11 +282,11 @@ def write(out, args, pk, rows, shuffles, wall, load0, load1, profiles):
     for r in shuffles:
         (tn, sn), (ti, si) = r['native'], r['ours']
         L.append(f"| {r['shape']} | {r['prec']} | {tn * 1e3:.2f} ({sn:.0%}) | {ti * 1e3:.2f} ({si:.0%}) | {ti / tn:.2f} |")
-    fl = floors(pk, rows)
+    fl = net_floors(pk, rows)
     L += ['', f'## Floors (fp32, {rows[0]["shape"]})', '',
           '| network | params | MACs / image | autograd holds, less weights (MiB / image) | compute floor (images/s) | memory floor (images/s) | fp32 images/s ÷ lower floor |',
           '| --- | ---: | ---: | ---: | ---: | ---: | ---: |']
-    for label, m, cf, mf, rate in fl:
+    for label, m, cf, mf, rate in fl.values():
         L.append(f"| {label} | {m['params']:,} | {m['macs'] / 1e6:,.1f} M | {(m['held'] - m['weights']) / rows[0]['bs'] / 2**20:,.2f} | {cf:,.0f} | {mf:,.0f} | {rate / min(cf, mf):.0%} |")
     L += ['', f'## Where a training step goes (fp32, {rows[0]["shape"]}; torch.profiler, self time, the 8 largest operators)', '']
     for label, top in profiles.items():

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from common import REPO, alternate, code_state, hardware, op_shares, peak_memory, run_child, stepper, wait_quiet
+from common import REPO, alternate, code_state, floors, hardware, net_costs, op_shares, peak_memory, run_child, stepper, wait_quiet
 
 PAIRS = [  # (IGC network, regular network, group): (name, label, constructor arguments)
     (('resnet_igc', 'IGC-L24M2 resnet_igc d20', dict(depth=20, L=24, M=2)), ('resnet', 'ResNet-20 C16', dict(depth=20, C=16)), 'cifar'),
@@ -96,9 +96,7 @@ ABLATIONS = [('as it is', ()), ('primary as one depthwise pass', ('primary',)), 
 
 def child(cfg):
     "In a fresh process with the allocator setting cfg['allocator'], printed as one JSON line: the alternated timing of cfg['pair'], or peak memory, autograd-held bytes, weights and MACs of cfg['side']"
-    from igc_fast.complexity import count_macs
     from igc_fast.fast import ALLOCATORS, keep_freed_memory
-    from igc_fast.models import saved_bytes
     keep_freed_memory(ALLOCATORS[cfg['allocator']])
     dev = cfg['device']
     if 'pair' in cfg:
@@ -107,10 +105,7 @@ def child(cfg):
     side = cfg['side']
     m, x, y = setup(side, dev)
     peak = peak_memory(stepper(m, x, y, dev, 'fp32'), dev)
-    held = saved_bytes(lambda: F.cross_entropy(m(x), y))
-    weights = sum(p.numel() * p.element_size() for p in m.parameters())
-    print(json.dumps(dict(peak=peak, held=held, weights=weights, params=sum(p.numel() for p in m.parameters()),
-                          macs=count_macs(m, side['px']))))
+    print(json.dumps(dict(peak=peak, **net_costs(m, x, y, side['px']))))
 
 
 def memory(side, dev, allocator): return run_child(__file__, dict(side=side, device=dev, allocator=allocator), side['name'])
@@ -253,9 +248,9 @@ def write(out, args, pk, speed, mem, bounds, profiles, wall, load0, load1):
     base = {r['pair']: r for r in mem if r['regular']}
     for r in mem:
         b = base[r['pair']]
-        cf = pk['fp32'] / (6 * r['macs'])
+        cf, mf = floors(pk, r, r['bs'])
         # without checkpointing every op saves its weights, so what autograd holds beyond them is activations; with it, recomputing moves more
-        mf = None if r['ckpt'] else pk['bw'] / (2 * (r['held'] - r['weights']) / r['bs'])
+        if r['ckpt']: mf = None
         got = rate.get(r['label'] + (' ckpt' if r['ckpt'] else ''))
         lean_mib, lean_ratio = (f"{r['lean'] / 2**20:,.0f}", f"{r['lean'] / b['lean']:.2f}") if r['lean'] else ('–', '–')
         L.append(f"| {r['label']}{' (gradient checkpointing)' if r['ckpt'] else ''} | {r['params']:,} | {r['macs'] / 1e6:,.1f} M | "

@@ -1,6 +1,6 @@
-"""Helpers shared by the benchmark scripts: the machine's name, the code's state, device sync, and a check for other
-processes that would distort timings on a shared machine. The scripts run as `python benchmarks/<script>.py`, so
-this file is importable as `common`."""
+"""Helpers shared by the benchmark scripts: the machine's name, the code's state, device sync, a check for other
+processes that would distort timings on a shared machine, and a network's costs and floors. The scripts run as
+`python benchmarks/<script>.py`, so this file is importable as `common`."""
 import json, os, platform, statistics, subprocess, sys, time
 from pathlib import Path
 
@@ -129,6 +129,20 @@ def peak_memory(step, dev, steps: int = 2) -> int:
     for _ in range(steps): step()
     sync(dev)
     return torch.cuda.max_memory_allocated() if torch.device(dev).type == 'cuda' else status_bytes('VmHWM') - rss0
+
+
+def net_costs(m, x, y, px: int) -> dict:
+    "What the floors of network `m` need: the bytes autograd holds after a forward pass on (x, y) (exact), its weights' bytes, parameters, MACs per image at `px`"
+    import torch.nn.functional as F
+    from igc_fast.complexity import count_macs
+    from igc_fast.models import saved_bytes
+    return dict(held=saved_bytes(lambda: F.cross_entropy(m(x), y)), weights=sum(p.numel() * p.element_size() for p in m.parameters()),
+                params=sum(p.numel() for p in m.parameters()), macs=count_macs(m, px))
+
+
+def floors(pk: dict, costs: dict, bs: int) -> tuple:
+    "(compute, memory) floor in images/s of a network of `net_costs` trained at batch `bs`: peak FLOP/s ÷ 6·MACs; copy bandwidth ÷ 2·(held − weights)/bs"
+    return pk['fp32'] / (6 * costs['macs']), pk['bw'] / (2 * (costs['held'] - costs['weights']) / bs)
 
 
 def op_shares(step, dev, steps: int = 3, top: int = 8) -> list:
