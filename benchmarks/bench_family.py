@@ -4,8 +4,10 @@ and torchvision's `mobilenet_v2` (the two differ by one 1×1 convolution); IGCV3
 multiply-accumulates (about 313 M at 224×224), which is the comparison the ShuffleNet V2 paper made on a GPU. The
 blocks: one `IGCV3Block` (t = 6, G1 = G2 = 2, shuffle) against the MobileNetV2 block of the same widths (dense 1×1s,
 ReLU6 after the expansion), at the shapes of three stages of the 224×224 network; and in fp32 against two exact
-rewrites that fold its channel shuffle into the weights (into W¹, or past the depthwise W² into W³). And the channel
-shuffle alone, torch's native operator against `igc_fast.core.channel_shuffle`, at each block's middle tensor.
+rewrites that fold its channel shuffle into the weights (into W¹, or past the depthwise W² into W³). IGCV3-D against
+itself with its channel shuffles as passes of their own after torch's BatchNorm (as IGCV3-D runs, the BatchNorm kernel
+of each expansion writes its output already shuffled). And the channel shuffle alone, torch's native operator against
+`igc_fast.core.channel_shuffle`, at each block's middle tensor.
 
 A training step is forward, cross-entropy (networks) or the mean square (blocks), backward and an SGD step (Nesterov
 momentum 0.9, weight decay 1e-4) on random data. Timing: both sides live in one process and run in alternation, in
@@ -62,8 +64,9 @@ def fold_into_w3(b, x):
     from igc_fast.core import group_to_dense, shuffle_index
     e, d, p = b.expand.conv, b.dw.conv, b.project.conv
     inv = torch.argsort(shuffle_index(e.out_channels, e.groups))
-    bn = b.dw.bn
-    h = F.conv2d(b.expand(x), d.weight[inv], None, d.stride, 1, 1, d.groups)
+    be, bn = b.expand.bn, b.dw.bn
+    h = F.batch_norm(e(x), be.running_mean, be.running_var, be.weight, be.bias, True, 0.0, be.eps)   # W¹ and its BatchNorm, without P¹
+    h = F.conv2d(h, d.weight[inv], None, d.stride, 1, 1, d.groups)
     h = F.relu6(F.batch_norm(h, bn.running_mean[inv], bn.running_var[inv], bn.weight[inv], bn.bias[inv], True, 0.0, bn.eps))
     y = b.project.bn(F.conv2d(h, group_to_dense(p.weight, p.groups)[:, inv]))
     return x + y if b.shortcut else y
@@ -88,6 +91,12 @@ def check_folds():
         y = f(b, x); gy = torch.autograd.grad(y.sum(), [x, *b.parameters()])
         err = max([(y - ref).abs().max().item()] + [(u - v).abs().max().item() for u, v in zip(gy, gr)])
         if err > 1e-10: raise SystemExit(f'{name} differs from the block by {err:.1e}')
+    import copy
+    s = separate_shuffles(copy.deepcopy(b))
+    y = s(x); gy = torch.autograd.grad(y.sum(), [x, *s.parameters()])
+    ref = b(x); gr = torch.autograd.grad(ref.sum(), [x, *b.parameters()])
+    err = max([(y - ref).abs().max().item()] + [(u - v).abs().max().item() for u, v in zip(gy, gr)])
+    if err > 1e-10: raise SystemExit(f'the block with a separate shuffle differs from it by {err:.1e}')
 
 
 def setup(side, dev):
@@ -96,7 +105,7 @@ def setup(side, dev):
     fmt = torch.channels_last
     if 'net' in side:
         m = build_net(side['net']).to(dev).to(memory_format=fmt)
-        if side.get('native_shuffle'): native_shuffles(m)
+        if side.get('separate_shuffle'): separate_shuffles(m)
         x = torch.randn(side['bs'], 3, side['px'], side['px'], device=dev).contiguous(memory_format=fmt)
         return m, x, torch.randint(0, 1000, (side['bs'],), device=dev)
     ni, nf, mid, px = side['shape']
@@ -105,12 +114,23 @@ def setup(side, dev):
     return m, torch.randn(side['bs'], ni, px, px, device=dev).contiguous(memory_format=fmt), None
 
 
-def native_shuffles(m):
-    "Swap every `ChannelShuffle` of `m` for torch's `nn.ChannelShuffle` of the same groups (equal values; the native operator)"
-    from igc_fast.igcv3 import ChannelShuffle
+class SeparateShuffle(torch.nn.Sequential):
+    "torch's BatchNorm, then the channel shuffle as a pass of its own (`channel_shuffle`)"
+    def __init__(self, bn, groups):
+        super().__init__(torch.nn.BatchNorm2d(bn.num_features, bn.eps, bn.momentum, device=bn.weight.device, dtype=bn.weight.dtype))
+        self[0].load_state_dict(bn.state_dict()); self.groups = groups
+    def forward(self, x):
+        from igc_fast.core import channel_shuffle
+        return channel_shuffle(self[0](x), self.groups)
+
+
+def separate_shuffles(m):
+    "Swap every linear `BatchNormAct2d` that writes a shuffle (IGCV3's P¹) for torch's BatchNorm and a separate `channel_shuffle` (equal values)"
+    from igc_fast.fast import BatchNormAct2d
     for mod in list(m.modules()):
         for name, c in mod.named_children():
-            if isinstance(c, ChannelShuffle): setattr(mod, name, torch.nn.ChannelShuffle(c.groups))
+            if isinstance(c, BatchNormAct2d) and c.shuffle > 1 and c.act is None: setattr(mod, name, SeparateShuffle(c, c.shuffle))
+    return m
 
 
 def shuffle_steps(mid, px, bs, dev, prec):
@@ -184,12 +204,12 @@ def main():
                              a=(nb / ta, sa, ma), b=(nb / tb, sb, mb)))
             print(f"{prec} {rows[-1]['what']}: {nb / ta:.1f} vs {nb / tb:.1f} img/s (×{tb / ta:.2f}), peak {ma['peak'] / 2**20:.0f} vs {mb['peak'] / 2**20:.0f} MiB "
                   f"({time.perf_counter() - t0:.0f}s)", flush=True)
-        if prec == 'fp32':   # the network with torch's own channel shuffle
-            a, b = dict(net=NETS[0][0], bs=nb, px=npx), dict(net=NETS[0][0], bs=nb, px=npx, native_shuffle=True)
-            (ta, sa, _), (tb, sb, _) = time_pair(a, b, dev, prec, args.rounds, args.steps)
-            rows.append(dict(kind='shuffle', what=f'{NETS[0][1]} vs the same with nn.ChannelShuffle', shape=f'batch {nb}, {npx}×{npx}', prec=prec,
-                             a=(nb / ta, sa, memory(a, dev, prec)), b=(nb / tb, sb, memory(b, dev, prec))))
-            print(f"{prec} {rows[-1]['what']}: {nb / ta:.1f} vs {nb / tb:.1f} img/s", flush=True)
+        # the network with P¹ as a pass of its own after torch's BatchNorm
+        a, b = dict(net=NETS[0][0], bs=nb, px=npx), dict(net=NETS[0][0], bs=nb, px=npx, separate_shuffle=True)
+        (ta, sa, _), (tb, sb, _) = time_pair(a, b, dev, prec, args.rounds, args.steps)
+        rows.append(dict(kind='shuffle', what=f'{NETS[0][1]} vs the same with P¹ as a separate pass', shape=f'batch {nb}, {npx}×{npx}', prec=prec,
+                         a=(nb / ta, sa, memory(a, dev, prec)), b=(nb / tb, sb, memory(b, dev, prec))))
+        print(f"{prec} {rows[-1]['what']}: {nb / ta:.1f} vs {nb / tb:.1f} img/s", flush=True)
         for shape in BLOCKS:
             a, b = dict(block='igcv3', shape=shape, bs=bb), dict(block='mobilenetv2', shape=shape, bs=bb)
             (ta, sa, _), (tb, sb, _) = time_pair(a, b, dev, prec, args.rounds, args.steps)
@@ -268,8 +288,9 @@ def write(out, args, pk, rows, shuffles, wall, load0, load1, profiles):
          f'- 1-minute load average {load0[0]:.2f} at the start, {load1[0]:.2f} at the end; total wall time {wall:.0f} s', '',
          '- rows "fold": the IGCV3 block as it is (left) against an exact rewrite that folds the channel shuffle P¹ into the weights '
          '(right; checked equal in float64, forward and gradients, before timing)',
-         '- row "shuffle": IGCV3-D as it is (left, its P¹ by `channel_shuffle`) against the same network with torch\'s `nn.ChannelShuffle` (right)', '',
-         '| what | shape | precision | IGCV3 images/s (spread) | MobileNetV2 (fold: rewrite; shuffle: native) images/s (spread) | IGCV3 ÷ right | IGCV3 peak MiB | right peak MiB | params IGCV3 / right |',
+         '- rows "shuffle": IGCV3-D as it is (left: the BatchNorm kernel of each expansion writes its output already shuffled by P¹) '
+         'against the same network with torch\'s BatchNorm and P¹ as a pass of its own, `channel_shuffle` (right)', '',
+         '| what | shape | precision | IGCV3 images/s (spread) | MobileNetV2 (fold: rewrite; shuffle: separate pass) images/s (spread) | IGCV3 ÷ right | IGCV3 peak MiB | right peak MiB | params IGCV3 / right |',
          '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |']
     for r in rows:
         (ra, sa, ma), (rb, sb, mb) = r['a'], r['b']

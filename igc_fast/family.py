@@ -30,10 +30,9 @@ def block_factors(block: nn.Module) -> list:
     if isinstance(block, IGCV3Block):
         c1, c2, c3 = block.expand.conv, block.dw.conv, block.project.conv
         out = [('W¹', group_to_dense(c1.weight, c1.groups))]
-        if isinstance(block.shuffle, nn.ChannelShuffle): out.append(('P¹', _perm(c1.out_channels, c1.groups, c1.weight.dtype)[:, :, None, None]))
+        if block.expand.shuffle > 1: out.append(('P¹', _perm(c1.out_channels, block.expand.shuffle, c1.weight.dtype)[:, :, None, None]))
         out += [('W²', group_to_dense(c2.weight, c2.groups)), ('W³', group_to_dense(c3.weight, c3.groups))]
-        if isinstance(block.shuffle_back, nn.ChannelShuffle):
-            out.append(('P²', _perm(c3.out_channels, c3.out_channels // c3.groups, c3.weight.dtype)[:, :, None, None]))
+        if block.project.shuffle > 1: out.append(('P²', _perm(c3.out_channels, block.project.shuffle, c3.weight.dtype)[:, :, None, None]))
         return out
     raise TypeError(f"block_factors takes an IGC, IGCV2Block or IGCV3Block, got {type(block).__name__}")
 

@@ -502,6 +502,8 @@ BN_ACT_KERNEL_SRC = r'''
 // BatchNorm, optionally plus a residual, followed by clamp(., lo, hi) (ReLU: lo = 0, hi = inf; ReLU6: hi = 6) on NHWC
 // activations seen as [P, C]:
 // bn_sums is the reduction pass, bn_apply the elementwise pass, of the forward (dy = null) and of the backward.
+// G > 1 (no residual): the output is channel-shuffled in G groups, channel g·C/G + i written at i·G + g, and dy is
+// read through the same permutation, so the shuffle costs no pass of its own.
 // Storage S is float, double or bfloat16 (computed in float), as for the kernels above.
 inline double to_c(double v) { return v; }
 inline float to_c(float v) { return v; }
@@ -513,16 +515,42 @@ inline void put(bf16_t* p, float v) {
     p->bits = v != v ? 0x7fc0 : (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
 }
 
+// The channel shuffle of one pixel's C values in G groups (source g·K + i to i·G + g, K = C/G), and its inverse, on the
+// values' bits (so that bfloat16 moves as 16-bit integers); G = 2, IGCV3's P¹, as loops the compiler vectorises.
+template <typename U>
+static void permute_bits(const U* __restrict src, U* __restrict dst, int C, int G, bool inverse) {
+    const int K = C / G;
+    if (G == 2 && inverse) {
+        #pragma omp simd
+        for (int i = 0; i < K; ++i) { dst[i] = src[2 * i]; dst[K + i] = src[2 * i + 1]; }
+    } else if (G == 2) {
+        #pragma omp simd
+        for (int i = 0; i < K; ++i) { dst[2 * i] = src[i]; dst[2 * i + 1] = src[K + i]; }
+    } else if (inverse) {
+        for (int g = 0; g < G; ++g) for (int i = 0; i < K; ++i) dst[g * K + i] = src[i * G + g];
+    } else {
+        for (int g = 0; g < G; ++g) for (int i = 0; i < K; ++i) dst[i * G + g] = src[g * K + i];
+    }
+}
+template <typename S>
+static void permute(const S* src, S* dst, int C, int G, bool inverse) {
+    using U = std::conditional_t<sizeof(S) == 2, uint16_t, std::conditional_t<sizeof(S) == 4, uint32_t, uint64_t>>;
+    permute_bits(reinterpret_cast<const U*>(src), reinterpret_cast<U*>(dst), C, G, inverse);
+}
+template <typename S>
+static const S* unshuffle(const S* src, S* dst, int C, int G) { permute(src, dst, C, G, true); return dst; }
+
 // sums[c] = Σ_p g, sums[C+c] = Σ_p g·(x − s_c); g = (x − s_c) without dy, else dy where lo < a_c x + b_c (+ res) < hi.
 // Sums over blocks of BP pixels are taken in T, then added into double. R: a residual res is added before the clamp.
 template <typename T, typename S, bool R>
 static void bn_sums(const S* x, const S* dy, const S* res, const T* a, const T* b, const double* s, T lo, T hi, long P,
-                    int C, double* sums, int nt) {
+                    int C, int G, double* sums, int nt) {
     constexpr int BP = 32;
     parallel_sum(P, nt, (size_t)2 * C, sums, [=](double* acc, long p0, long p1) {
         double* __restrict a0 = acc; double* __restrict a1 = acc + C;
         const T* __restrict ac = a; const T* __restrict bc = b;
         std::vector<T> buf(3 * (size_t)C);
+        std::vector<S> gbuf(G > 1 ? C : 0);
         T* __restrict f0 = buf.data(); T* __restrict f1 = f0 + C; T* __restrict sc = f1 + C;
         for (int c = 0; c < C; ++c) sc[c] = (T)s[c];
         for (long pb = p0; pb < p1; pb += BP) {
@@ -534,7 +562,8 @@ static void bn_sums(const S* x, const S* dy, const S* res, const T* a, const T* 
                     #pragma omp simd
                     for (int c = 0; c < C; ++c) { T d = to_c(xp[c]) - sc[c]; f0[c] += d; f1[c] += d * d; }
                 } else {
-                    const S* __restrict gp = dy + p * C; const S* __restrict rp = R ? res + p * C : nullptr;
+                    const S* __restrict gp = G > 1 ? unshuffle(dy + p * C, gbuf.data(), C, G) : dy + p * C;
+                    const S* __restrict rp = R ? res + p * C : nullptr;
                     #pragma omp simd
                     for (int c = 0; c < C; ++c) {
                         T xv = to_c(xp[c]), v = ac[c] * xv + bc[c];
@@ -554,12 +583,18 @@ static void bn_sums(const S* x, const S* dy, const S* res, const T* a, const T* 
 // lo < a_c x + b_c (+ res) < hi, and dres = g where dres is given
 template <typename T, typename S, bool R>
 static void bn_apply(const S* x, const S* dy, const S* res, const T* a, const T* b, const T* pc, const T* q, const T* r,
-                     T lo, T hi, long P, int C, S* out, S* dres, int nt) {
+                     T lo, T hi, long P, int C, int G, S* out, S* dres, int nt) {
     parallel_rows(P, nt, [=](int, long p0, long p1) {
         const T* __restrict ac = a; const T* __restrict bc = b; const T* __restrict pv = pc; const T* __restrict qv = q; const T* __restrict rv = r;
+        std::vector<S> gbuf(G > 1 ? C : 0);
         for (long p = p0; p < p1; ++p) {
             const S* __restrict xp = x + p * C; const S* __restrict rp = R ? res + p * C : nullptr; S* __restrict op = out + p * C;
-            if (!dy) {
+            if (!dy && G > 1) {
+                S* __restrict vp = gbuf.data();
+                #pragma omp simd
+                for (int c = 0; c < C; ++c) put(vp + c, std::min(std::max(qv[c] * to_c(xp[c]) + rv[c], lo), hi));
+                permute(vp, op, C, G, false);
+            } else if (!dy) {
                 #pragma omp simd
                 for (int c = 0; c < C; ++c) {
                     T v = qv[c] * to_c(xp[c]) + rv[c];
@@ -567,7 +602,7 @@ static void bn_apply(const S* x, const S* dy, const S* res, const T* a, const T*
                     put(op + c, std::min(std::max(v, lo), hi));
                 }
             } else if (!R || !dres) {
-                const S* __restrict gp = dy + p * C;
+                const S* __restrict gp = G > 1 ? unshuffle(dy + p * C, gbuf.data(), C, G) : dy + p * C;
                 #pragma omp simd
                 for (int c = 0; c < C; ++c) {
                     T xv = to_c(xp[c]), v = ac[c] * xv + bc[c];
@@ -590,17 +625,18 @@ static void bn_apply(const S* x, const S* dy, const S* res, const T* a, const T*
 }
 
 extern "C" {
-// res: the residual (null: none); dres: where the backward pass writes its gradient (null: not wanted)
+// res: the residual (null: none); dres: where the backward pass writes its gradient (null: not wanted);
+// G: the groups of the channel shuffle of the output (1: none; taken only without a residual)
 #define IGC_BN(SUF, T, S)                                                                                              \
 void igc_bn_sums_##SUF(const S* x, const S* dy, const S* res, const T* a, const T* b, const double* s, double lo,     \
-                       double hi, long P, int C, double* sums, int nt) {                                             \
-    if (res) bn_sums<T, S, true>(x, dy, res, a, b, s, (T)lo, (T)hi, P, C, sums, nt);                                  \
-    else bn_sums<T, S, false>(x, dy, res, a, b, s, (T)lo, (T)hi, P, C, sums, nt);                                     \
+                       double hi, long P, int C, int G, double* sums, int nt) {                                      \
+    if (res) bn_sums<T, S, true>(x, dy, res, a, b, s, (T)lo, (T)hi, P, C, 1, sums, nt);                               \
+    else bn_sums<T, S, false>(x, dy, res, a, b, s, (T)lo, (T)hi, P, C, G, sums, nt);                                  \
 }                                                                                                                    \
 void igc_bn_apply_##SUF(const S* x, const S* dy, const S* res, const T* a, const T* b, const T* p, const T* q,        \
-                        const T* r, double lo, double hi, long P, int C, S* out, S* dres, int nt) {                  \
-    if (res) bn_apply<T, S, true>(x, dy, res, a, b, p, q, r, (T)lo, (T)hi, P, C, out, dres, nt);                      \
-    else bn_apply<T, S, false>(x, dy, res, a, b, p, q, r, (T)lo, (T)hi, P, C, out, dres, nt);                         \
+                        const T* r, double lo, double hi, long P, int C, int G, S* out, S* dres, int nt) {           \
+    if (res) bn_apply<T, S, true>(x, dy, res, a, b, p, q, r, (T)lo, (T)hi, P, C, 1, out, dres, nt);                   \
+    else bn_apply<T, S, false>(x, dy, res, a, b, p, q, r, (T)lo, (T)hi, P, C, G, out, dres, nt);                      \
 }
 IGC_BN(f32, float, float)
 IGC_BN(f64, double, double)
@@ -647,9 +683,9 @@ def build_kernel(cxx: str = 'g++', cache=None) -> tuple:
         f.restype, f.argtypes = ctypes.c_int, [ctypes.c_int] + [ctypes.c_void_p] * 3 + [ctypes.c_int] * 6
         f = getattr(lib, f'igc_mix_{s}')
         f.restype, f.argtypes = ctypes.c_int, [ctypes.c_int] + [ctypes.c_void_p] * 3 + [ctypes.c_long] + [ctypes.c_int] * 3
-        for op, before, after in (('sums', 6, 1), ('apply', 8, 2)):   # pointers before (lo, hi), output pointers after (P, C)
+        for op, before, after in (('sums', 6, 1), ('apply', 8, 2)):   # pointers before (lo, hi), output pointers after (P, C, G)
             f = getattr(lib, f'igc_bn_{op}_{s}')
-            f.restype, f.argtypes = None, [ctypes.c_void_p] * before + [ctypes.c_double] * 2 + [ctypes.c_long, ctypes.c_int] + [ctypes.c_void_p] * after + [ctypes.c_int]
+            f.restype, f.argtypes = None, [ctypes.c_void_p] * before + [ctypes.c_double] * 2 + [ctypes.c_long, ctypes.c_int, ctypes.c_int] + [ctypes.c_void_p] * after + [ctypes.c_int]
     for f in (lib.igc_primary_lanes, lib.igc_mix_lanes): f.restype, f.argtypes = ctypes.c_int, [ctypes.c_int] * 3
     return lib, None
 
@@ -821,7 +857,7 @@ def mix_kernel(z: Tensor, wd: Tensor, L: int, M: int) -> Tensor:
     return mix_dense(z, wd, L, M)
 
 # %% ../nbs/02_fast.ipynb #7b3e5a04
-ACTS = dict(relu=(0.0, math.inf), relu6=(0.0, 6.0))   # the clamp (lo, hi) of each activation BatchNormAct2d takes
+ACTS = {'relu': (0.0, math.inf), 'relu6': (0.0, 6.0), None: (-math.inf, math.inf)}   # the clamp (lo, hi) of each activation BatchNormAct2d takes
 
 def _ptr(t): return None if t is None else t.data_ptr()
 
@@ -829,26 +865,26 @@ def _bn_dtype(dt: torch.dtype) -> torch.dtype:
     "The dtype the BatchNorm kernel computes in, and wants the weights in, for activations of dtype `dt`"
     return torch.float64 if dt == torch.float64 else torch.float32
 
-def bn_act_sums(x: Tensor, dy, a, b, s: Tensor, lo: float, hi: float, res=None) -> Tensor:
-    "(2, C) float64 sums over the pixels of channels-last `x`: Σ g and Σ g·(x − s), g = x − s if `dy` is None, else `dy` where lo < a·x + b (+ `res`) < hi"
+def bn_act_sums(x: Tensor, dy, a, b, s: Tensor, lo: float, hi: float, res=None, G: int = 1) -> Tensor:
+    "(2, C) float64 sums over the pixels of channels-last `x`: Σ g and Σ g·(x − s), g = x − s if `dy` is None, else `dy` (read through the shuffle in `G` groups) where lo < a·x + b (+ `res`) < hi"
     out = torch.empty(2, x.shape[1], dtype=torch.float64)
     f = getattr(kernel_library(), f'igc_bn_sums_{_KERNEL_SUFFIX[x.dtype]}')
-    f(_ptr(x), _ptr(dy), _ptr(res), _ptr(a), _ptr(b), _ptr(s), lo, hi, x.numel() // x.shape[1], x.shape[1], _ptr(out), torch.get_num_threads())
+    f(_ptr(x), _ptr(dy), _ptr(res), _ptr(a), _ptr(b), _ptr(s), lo, hi, x.numel() // x.shape[1], x.shape[1], G, _ptr(out), torch.get_num_threads())
     return out
 
-def bn_act_apply(x: Tensor, dy, a, b, p, q: Tensor, r: Tensor, lo: float, hi: float, res=None, dres=None) -> Tensor:
-    "clamp(q·x + r (+ `res`), lo, hi) per channel of channels-last `x` if `dy` is None, else p·g + q·x + r with g = `dy` where lo < a·x + b (+ `res`) < hi, g also into `dres` if given"
+def bn_act_apply(x: Tensor, dy, a, b, p, q: Tensor, r: Tensor, lo: float, hi: float, res=None, dres=None, G: int = 1) -> Tensor:
+    "clamp(q·x + r (+ `res`), lo, hi) per channel of channels-last `x`, shuffled in `G` groups, if `dy` is None, else p·g + q·x + r with g = `dy` (read through the shuffle) where lo < a·x + b (+ `res`) < hi, g also into `dres` if given"
     out = torch.empty_like(x)
     f = getattr(kernel_library(), f'igc_bn_apply_{_KERNEL_SUFFIX[x.dtype]}')
-    f(_ptr(x), _ptr(dy), _ptr(res), _ptr(a), _ptr(b), _ptr(p), _ptr(q), _ptr(r), lo, hi, x.numel() // x.shape[1], x.shape[1], _ptr(out), _ptr(dres),
+    f(_ptr(x), _ptr(dy), _ptr(res), _ptr(a), _ptr(b), _ptr(p), _ptr(q), _ptr(r), lo, hi, x.numel() // x.shape[1], x.shape[1], G, _ptr(out), _ptr(dres),
       torch.get_num_threads())
     return out
 
 class BatchNormActKernel(torch.autograd.Function):
-    "clamp(BN(x) (+ res), lo, hi) by the two-pass kernel, keeping x (and res) and the per-channel coefficients for backward"
+    "clamp(BN(x) (+ res), lo, hi), channel-shuffled in G groups, by the two-pass kernel, keeping x (and res) and the per-channel coefficients for backward"
     @staticmethod
-    def forward(ctx, x, res, weight, bias, running_mean, running_var, training, momentum, eps, lo, hi):
-        "y for channels-last x (and res, or None); in training the batch statistics, with which the running ones are updated in place"
+    def forward(ctx, x, res, weight, bias, running_mean, running_var, training, momentum, eps, lo, hi, G=1):
+        "y for channels-last x (and res, or None, only with G = 1); in training the batch statistics, with which the running ones are updated in place"
         P = x.numel() // x.shape[1]
         if training:
             s = x[0, :, 0, 0].double()
@@ -861,9 +897,9 @@ class BatchNormActKernel(torch.autograd.Function):
         a = weight.double() * invstd
         b = bias.double() - mean * a
         T = _bn_dtype(x.dtype)
-        y = bn_act_apply(x, None, None, None, None, a.to(T), b.to(T), lo, hi, res)
+        y = bn_act_apply(x, None, None, None, None, a.to(T), b.to(T), lo, hi, res, G=G)
         ctx.save_for_backward(x, res, a, b, mean, invstd)
-        ctx.training, ctx.lo, ctx.hi, ctx.T, ctx.wdtype = training, lo, hi, T, weight.dtype
+        ctx.training, ctx.lo, ctx.hi, ctx.T, ctx.wdtype, ctx.G = training, lo, hi, T, weight.dtype, G
         return y
 
     @staticmethod
@@ -872,42 +908,48 @@ class BatchNormActKernel(torch.autograd.Function):
         x, res, a, b, mean, invstd = ctx.saved_tensors
         g, T, P = gy.to(x.dtype).contiguous(memory_format=torch.channels_last), ctx.T, x.numel() // x.shape[1]
         at, bt = a.to(T), b.to(T)
-        S = bn_act_sums(x, g, at, bt, mean, ctx.lo, ctx.hi, res)
+        S = bn_act_sums(x, g, at, bt, mean, ctx.lo, ctx.hi, res, ctx.G)
         dx = dres = None
         if ctx.needs_input_grad[1]: dres = torch.empty_like(x)
         if ctx.needs_input_grad[0] or dres is not None:
             q = -a * invstd ** 2 * S[1] / P if ctx.training else torch.zeros_like(a)
             r = -a * S[0] / P - q * mean if ctx.training else torch.zeros_like(a)
-            dx = bn_act_apply(x, g, at, bt, at, q.to(T), r.to(T), ctx.lo, ctx.hi, res, dres)
+            dx = bn_act_apply(x, g, at, bt, at, q.to(T), r.to(T), ctx.lo, ctx.hi, res, dres, ctx.G)
             if not ctx.needs_input_grad[0]: dx = None
-        return dx, dres, (S[1] * invstd).to(ctx.wdtype), S[0].to(ctx.wdtype), None, None, None, None, None, None, None
+        return dx, dres, (S[1] * invstd).to(ctx.wdtype), S[0].to(ctx.wdtype), None, None, None, None, None, None, None, None
 
 def bn_act_applies(x: Tensor, bn: nn.BatchNorm2d, res=None) -> bool:
     "Whether the two-pass kernel computes `bn`, the residual `res` (if any) and the activation on `x` (else torch's operators do)"
     return (x.dtype in _KERNEL_SUFFIX and _kernel_context(x) and _is_cl(x) and bn.affine
             and bn.track_running_stats and bn.weight.dtype == _bn_dtype(x.dtype)
             and x.shape[1] == bn.num_features and x.numel() > x.shape[1]
-            and (res is None or (res.shape == x.shape and res.dtype == x.dtype and res.device == x.device and _is_cl(res)))
+            and (res is None or (getattr(bn, 'shuffle', 1) == 1 and res.shape == x.shape and res.dtype == x.dtype and res.device == x.device and _is_cl(res)))
             and kernel_library() is not None)
 
 class BatchNormAct2d(nn.BatchNorm2d):
-    "`nn.BatchNorm2d`, plus a residual if one is passed, then `act` ('relu' or 'relu6'): the two-pass kernel where `bn_act_applies`, else torch's operators (always with impl='torch')"
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, act: str = 'relu', impl: str = 'auto', **kwargs):
-        if act not in ACTS: raise ValueError(f"BatchNormAct2d: act={act!r} is not one of {sorted(ACTS)}")
+    "`nn.BatchNorm2d`, then the channel shuffle in `shuffle` groups, plus a residual if one is passed, then `act` ('relu', 'relu6' or None): the two-pass kernel where `bn_act_applies`, else torch's operators (always with impl='torch')"
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, act: str = 'relu', impl: str = 'auto', shuffle: int = 1, **kwargs):
+        if act not in ACTS: raise ValueError(f"BatchNormAct2d: act={act!r} is not one of 'relu', 'relu6' or None")
         if impl not in ('auto', 'torch'): raise ValueError(f"BatchNormAct2d: impl={impl!r} is neither 'auto' (the kernel where it applies) nor 'torch'")
+        if isinstance(shuffle, bool) or not isinstance(shuffle, int) or shuffle < 1 or num_features % shuffle:
+            raise ValueError(f"BatchNormAct2d: shuffle={shuffle!r} must be a positive integer that divides the {num_features} channels")
         super().__init__(num_features, eps, momentum, **kwargs)
-        self.act, self.impl = act, impl
+        self.act, self.impl, self.shuffle = act, impl, shuffle
 
     def forward(self, x: Tensor, res: Tensor = None) -> Tensor:
         if self.impl == 'torch' or not bn_act_applies(x, self, res):
-            y = super().forward(x) if res is None else super().forward(x) + res
-            return F.relu(y) if self.act == 'relu' else F.relu6(y)
+            y = super().forward(x)
+            if self.shuffle > 1: y = channel_shuffle(y, self.shuffle)
+            if res is not None: y = y + res
+            return {'relu': F.relu, 'relu6': F.relu6, None: lambda v: v}[self.act](y)
         if self.training: self.num_batches_tracked.add_(1)
         momentum = (1 / self.num_batches_tracked.item() if self.momentum is None else self.momentum) if self.training else 0.0
         return BatchNormActKernel.apply(x, res, self.weight, self.bias, self.running_mean, self.running_var, self.training, momentum, self.eps,
-                                        *ACTS[self.act])
+                                        *ACTS[self.act], self.shuffle)
 
-    def extra_repr(self): return super().extra_repr() + f", act={self.act!r}" + (f", impl={self.impl!r}" if self.impl != 'auto' else "")
+    def extra_repr(self):
+        return (super().extra_repr() + f", act={self.act!r}" + (f", shuffle={self.shuffle}" if self.shuffle > 1 else "")
+                + (f", impl={self.impl!r}" if self.impl != 'auto' else ""))
 
 # %% ../nbs/02_fast.ipynb #b69903f5
 PRIMARY = dict(grouped=primary_grouped, depthwise=primary_depthwise, kernel=primary_kernel_form)

@@ -5,16 +5,15 @@
 # %% auto #0
 __all__ = ['BN_EPS_V3', 'IGCV3_D', 'IGCV3_WIDER', 'MOBILENETV2', 'STEM', 'LAST', 'IGCV3_PLANS', 'PYTORCHCV_WIDTHS', 'igcv3_w1',
            'igcv3_w3d4', 'igcv3_wd2', 'igcv3_wd4', 'IGCV3_NETS', 'igcv3_front_kernel', 'igcv3_path_counts', 'ConvBNAct',
-           'ChannelShuffle', 'check_v3_args', 'IGCV3Block', 'round_half_away', 'official_plan', 'pytorchcv_plan',
-           'init_msra_', 'igcv3_net', 'igcv3', 'igcv3_wider', 'igcv3_g2g4', 'mobilenetv2', 'igcv3_cifar',
-           'igcv3_counts']
+           'check_v3_args', 'IGCV3Block', 'round_half_away', 'official_plan', 'pytorchcv_plan', 'init_msra_',
+           'igcv3_net', 'igcv3', 'igcv3_wider', 'igcv3_g2g4', 'mobilenetv2', 'igcv3_cifar', 'igcv3_counts']
 
 # %% ../nbs/03a_igcv3.ipynb #3a000004
 import math
 from collections import OrderedDict
 import torch
 from torch import nn, Tensor
-from .core import group_to_dense, shuffle_index, channel_shuffle
+from .core import group_to_dense, shuffle_index
 from .layers import check_positive
 from .fast import BatchNormAct2d
 from .models import IGCNet, register, publish
@@ -37,14 +36,14 @@ def igcv3_path_counts(ni: int, mid: int, nf: int, G1: int = 2, G2: int = 2, shuf
 BN_EPS_V3 = 1e-5   # every BatchNorm of the official IGCV3 and MobileNetV2 symbols
 
 class ConvBNAct(nn.Sequential):
-    "Conv k×k (`groups`, no bias) → BN(eps 1e-5) → ReLU6 if `act` (`mobilenet_unit` of `symbols/igcv3.py`)"
-    def __init__(self, ni: int, nf: int, ks: int = 1, stride: int = 1, groups: int = 1, act: bool = True):
-        bn = BatchNormAct2d(nf, eps=BN_EPS_V3, act='relu6') if act else nn.BatchNorm2d(nf, eps=BN_EPS_V3)
+    "Conv k×k (`groups`, no bias) → BN(eps 1e-5) → channel shuffle in `shuffle` groups → ReLU6 if `act` (`mobilenet_unit` of `symbols/igcv3.py`, then `permutation`)"
+    def __init__(self, ni: int, nf: int, ks: int = 1, stride: int = 1, groups: int = 1, act: bool = True, shuffle: int = 1):
+        bn = (BatchNormAct2d(nf, eps=BN_EPS_V3, act='relu6' if act else None, shuffle=shuffle) if act or shuffle > 1
+              else nn.BatchNorm2d(nf, eps=BN_EPS_V3))
         super().__init__(OrderedDict(conv=nn.Conv2d(ni, nf, ks, stride, ks // 2, groups=groups, bias=False), bn=bn))
 
-class ChannelShuffle(nn.ChannelShuffle):
-    "`nn.ChannelShuffle(groups)` computed by `channel_shuffle`: the same values, one copy in `channels_last`"
-    def forward(self, x: Tensor) -> Tensor: return channel_shuffle(x, self.groups)
+    @property
+    def shuffle(self) -> int: return getattr(self.bn, 'shuffle', 1)
 
 def check_v3_args(ni: int, nf: int, mid: int, G1: int, G2: int, stride: int = 1):
     "Raise a one-line ValueError unless all are positive integers and the widths `ni`, `mid`, `nf` divide into the groups G1 (W¹) and G2 (W³)"
@@ -54,23 +53,21 @@ def check_v3_args(ni: int, nf: int, mid: int, G1: int, G2: int, stride: int = 1)
                                    f"choose widths that are multiples of {math.lcm(G1, G2)}")
 
 class IGCV3Block(nn.Module):
-    "IGCV3 block x + BN(W³ ReLU6(BN(W² P¹ BN(W¹ x)))), W¹ and W³ 1×1 in `G1`, `G2` groups, W² 3×3 depthwise (`inverted_residual_unit`)"
+    "IGCV3 block x + BN(W³ ReLU6(BN(W² P¹ BN(W¹ x)))), W¹ and W³ 1×1 in `G1`, `G2` groups, W² 3×3 depthwise, P¹ in `expand` (`inverted_residual_unit`)"
     def __init__(self, ni: int, nf: int, stride: int = 1, mid: int = None, t: int = 6, G1: int = 2, G2: int = 2,
-                 expand_act: bool = False, shortcut: bool = None, permute_back: bool = False):
+                 expand_act: bool = False, shortcut: bool = None, permute_back: bool = False, shuffle: bool = True):
         super().__init__()
         mid = ni * t if mid is None else mid
         check_v3_args(ni, nf, mid, G1, G2, stride)
         self.shortcut = ni == nf and stride == 1 if shortcut is None else shortcut
         if self.shortcut and (ni != nf or stride != 1):
             raise ValueError(f"IGCV3Block: a shortcut needs as many output as input channels and stride 1, got {ni} → {nf}, stride {stride}")
-        self.expand = ConvBNAct(ni, mid, groups=G1, act=expand_act)
-        self.shuffle = ChannelShuffle(G1) if G1 > 1 else nn.Identity()
-        self.dw = ConvBNAct(mid, mid, 3, stride, groups=mid)
-        self.project = ConvBNAct(mid, nf, groups=G2, act=False)
-        self.shuffle_back = ChannelShuffle(nf // G2) if permute_back and G2 > 1 else nn.Identity()
+        self.expand = ConvBNAct(ni, mid, groups=G1, act=expand_act, shuffle=G1 if shuffle else 1)        # W¹, BN, P¹
+        self.dw = ConvBNAct(mid, mid, 3, stride, groups=mid)                                              # W², BN, ReLU6
+        self.project = ConvBNAct(mid, nf, groups=G2, act=False, shuffle=nf // G2 if permute_back and G2 > 1 else 1)  # W³, BN (P²)
 
     def forward(self, x):
-        y = self.shuffle_back(self.project(self.dw(self.shuffle(self.expand(x)))))
+        y = self.project(self.dw(self.expand(x)))
         return x + y if self.shortcut else y
 
     def front_kernel(self) -> Tensor:
@@ -80,8 +77,8 @@ class IGCV3Block(nn.Module):
     def path_counts(self) -> Tensor:
         "(nf, ni) number of paths from each input to each output channel through W³ P¹ W¹ (and P²)"
         c1, c3 = self.expand.conv, self.project.conv
-        p = igcv3_path_counts(c1.in_channels, c1.out_channels, c3.out_channels, c1.groups, c3.groups, isinstance(self.shuffle, nn.ChannelShuffle))
-        return p[shuffle_index(p.shape[0], p.shape[0] // c3.groups)] if isinstance(self.shuffle_back, nn.ChannelShuffle) else p
+        p = igcv3_path_counts(c1.in_channels, c1.out_channels, c3.out_channels, c1.groups, c3.groups, self.expand.shuffle > 1)
+        return p[shuffle_index(p.shape[0], self.project.shuffle)] if self.project.shuffle > 1 else p
 
 # %% ../nbs/03a_igcv3.ipynb #3a000018
 IGCV3_D     = ((1, 16, 1, 1), (6, 24, 4, 2), (6, 32, 6, 2), (6, 64, 8, 2), (6, 96, 6, 1), (6, 160, 6, 2), (6, 320, 1, 1))  # (t, c, n, s)
