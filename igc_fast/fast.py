@@ -857,7 +857,7 @@ def mix_kernel(z: Tensor, wd: Tensor, L: int, M: int) -> Tensor:
     return mix_dense(z, wd, L, M)
 
 # %% ../nbs/02_fast.ipynb #7b3e5a04
-ACTS = {'relu': (0.0, math.inf), 'relu6': (0.0, 6.0), None: (-math.inf, math.inf)}   # the clamp (lo, hi) of each activation BatchNormAct2d takes
+ACTS = {'relu': (0.0, math.inf, F.relu), 'relu6': (0.0, 6.0, F.relu6), None: (-math.inf, math.inf, lambda v: v)}   # each activation BatchNormAct2d takes: the kernel's clamp (lo, hi), torch's function
 
 def _ptr(t): return None if t is None else t.data_ptr()
 
@@ -941,11 +941,11 @@ class BatchNormAct2d(nn.BatchNorm2d):
             y = super().forward(x)
             if self.shuffle > 1: y = channel_shuffle(y, self.shuffle)
             if res is not None: y = y + res
-            return {'relu': F.relu, 'relu6': F.relu6, None: lambda v: v}[self.act](y)
+            return ACTS[self.act][2](y)
         if self.training: self.num_batches_tracked.add_(1)
         momentum = (1 / self.num_batches_tracked.item() if self.momentum is None else self.momentum) if self.training else 0.0
         return BatchNormActKernel.apply(x, res, self.weight, self.bias, self.running_mean, self.running_var, self.training, momentum, self.eps,
-                                        *ACTS[self.act], self.shuffle)
+                                        *ACTS[self.act][:2], self.shuffle)
 
     def extra_repr(self):
         return (super().extra_repr() + f", act={self.act!r}" + (f", shuffle={self.shuffle}" if self.shuffle > 1 else "")
