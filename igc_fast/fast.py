@@ -77,9 +77,10 @@ PRIMARY_KERNEL_SRC = r'''
 //   z[n,h,w,c] = sum_{r<K} sum_{kh,kw} wt[r][kh][kw][c] * x[n, h+kh-1, w+kw-1, roll_r(c)],
 //   roll_r(c) = K*(c/K) + (c%K + r) % K  (the r-th channel after c inside its group).
 // op 0 computes z from (x, wt), op 1 the input gradient from (dz, wt), op 2 the weight gradient from (x, dz).
-// K divides the vector's lanes, so roll_r is a shuffle inside each vector register: every input vector is loaded once
-// per tap and rolled in registers. Vectors are 64 bytes where the CPU has AVX-512 and the width is a multiple of them,
-// else 32. Rows are split over OpenMP threads; P pixels share each weight load.
+// K divides the vector's lanes, so roll_r is a shuffle inside each vector register. For a group of P pixels of a row,
+// the P + 2 input vectors of an input row they read are loaded once and rolled once per r, and each serves the three
+// taps kw; the weight gradient slides a window of three input vectors along the row the same way. Vectors are 64 bytes
+// where the CPU has AVX-512 and the width is a multiple of them, else 32. Rows are split over OpenMP threads.
 // Activations (x, z and their gradients) are stored as S: float, double, or bfloat16 (bf16_t), which is computed in
 // float; weights and weight gradients are always the compute type T.
 #include <algorithm>
@@ -155,99 +156,138 @@ struct Rolls {   // the K shuffles roll_r of one vector register's lanes
     inline V at(V v, int r) const { return r ? __builtin_shuffle(v, m[r]) : v; }
 };
 
-// out[n,h,w,c] = sum_{r,kh,kw} wt[r][kh][kw][c] * in[n, h+kh-1, w+kw-1, roll_r(c)]: P pixels from w0, NV vectors from cb
-template <typename T, typename S, int VB, int NV, int P, bool EDGE, int KK>
-static inline void pixels(const S* const rows[3], const T* wt, S* o, int w0, int cb, int W, int C, const Rolls<T, VB>& R) {
+// out[n,h,w,c] = sum_{kh,r,kw} wt[r][kh][kw][c] * in[n, h+kh-1, w+kw-1, roll_r(c)] for P pixels from w0, NV vectors
+// from cb: per input row and vector, the P + 2 input vectors the P pixels read are loaded once (zero outside the row)
+// and rolled once per r, and each rolled vector serves the three taps kw that read it
+template <typename T, typename SI, typename SO, int VB, int NV, int P, int KK>
+static inline void pixels(const SI* const rows[3], const T* wt, SO* o, int w0, int cb, int W, int C, const Rolls<T, VB>& R) {
     typedef typename Vec<T, VB>::V V;
     constexpr int L = Rolls<T, VB>::L;
-    V acc[P][NV] = {};
-    for (int kh = 0; kh < 3; ++kh) {
-        const S* s = rows[kh];
-        if (!s) continue;
-        for (int kw = 0; kw < 3; ++kw)
-            for (int v = 0; v < NV; ++v) {
-                V wv[KK];
-                for (int r = 0; r < KK; ++r) wv[r] = load<T, VB>(wt + ((size_t)r * 9 + kh * 3 + kw) * C + cb + v * L);
-                for (int p = 0; p < P; ++p) {
-                    int w = w0 + p + kw - 1;
-                    if (EDGE && (w < 0 || w >= W)) continue;
-                    V xv = load<T, VB>(s + (size_t)w * C + cb + v * L);
-                    acc[p][v] += wv[0] * xv;
-                    for (int r = 1; r < KK; ++r) acc[p][v] += wv[r] * R.at(xv, r);
+    const bool inside = w0 > 0 && w0 + P < W;
+    for (int v = 0; v < NV; ++v) {
+        V acc[P] = {};
+        for (int kh = 0; kh < 3; ++kh) {
+            const SI* s = rows[kh];
+            if (!s) continue;
+            V xs[P + 2];
+            for (int i = 0; i < P + 2; ++i) {
+                int w = w0 + i - 1;
+                xs[i] = inside || (w >= 0 && w < W) ? load<T, VB>(s + (size_t)w * C + cb + v * L) : V{};
+            }
+            for (int r = 0; r < KK; ++r) {
+                V xr[P + 2];
+                for (int i = 0; i < P + 2; ++i) xr[i] = R.at(xs[i], r);
+                for (int kw = 0; kw < 3; ++kw) {
+                    V wv = load<T, VB>(wt + ((size_t)r * 9 + kh * 3 + kw) * C + cb + v * L);
+                    for (int p = 0; p < P; ++p) acc[p] += wv * xr[p + kw];
                 }
             }
+        }
+        for (int p = 0; p < P; ++p) store<T, VB>(o + (size_t)(w0 + p) * C + cb + v * L, acc[p]);
     }
-    for (int p = 0; p < P; ++p)
-        for (int v = 0; v < NV; ++v) store<T, VB>(o + (size_t)(w0 + p) * C + cb + v * L, acc[p][v]);
+}
+
+// One output row o from the input rows h-1, h, h+1 of its image (null outside it), in groups of 8, 4 and 1 pixels
+template <typename T, typename SI, typename SO, int VB, int NV, int KK>
+static inline void correlate_row(const SI* const rows[3], const T* wt, SO* o, int W, int C, const Rolls<T, VB>& R) {
+    constexpr int B = NV * Rolls<T, VB>::L;
+    int w0 = 0;
+    for (; w0 + 8 <= W; w0 += 8)
+        for (int cb = 0; cb < C; cb += B) pixels<T, SI, SO, VB, NV, 8, KK>(rows, wt, o, w0, cb, W, C, R);
+    if (w0 + 4 <= W) {
+        for (int cb = 0; cb < C; cb += B) pixels<T, SI, SO, VB, NV, 4, KK>(rows, wt, o, w0, cb, W, C, R);
+        w0 += 4;
+    }
+    for (; w0 < W; ++w0)
+        for (int cb = 0; cb < C; cb += B) pixels<T, SI, SO, VB, NV, 1, KK>(rows, wt, o, w0, cb, W, C, R);
+}
+
+// The rows h-1, h, h+1 of row = n*H + h of an (N, H, W, C) tensor, null outside its image
+template <typename S>
+static inline void image_rows(S* t, long row, int H, int W, int C, S* rows[3]) {
+    int h = row % H;
+    for (int kh = 0; kh < 3; ++kh) rows[kh] = (h + kh - 1 < 0 || h + kh - 1 >= H) ? nullptr : t + (row + kh - 1) * W * C;
 }
 
 template <typename T, typename S, int VB, int NV, int KK>
 static void correlate(const S* in, const T* wt, S* out, int N, int H, int W, int C, const Rolls<T, VB>& R, int nthreads) {
-    constexpr int B = NV * Rolls<T, VB>::L, P = 4;
     parallel_rows((long)N * H, nthreads, [&](int, long r0, long r1) {
         for (long row = r0; row < r1; ++row) {
-            int n = row / H, h = row % H;
             const S* rows[3];
-            for (int kh = 0; kh < 3; ++kh) rows[kh] = (h + kh - 1 < 0 || h + kh - 1 >= H) ? nullptr : in + ((long)n * H + h + kh - 1) * W * C;
-            S* o = out + row * W * C;
-            for (int cb = 0; cb < C; cb += B) {
-                pixels<T, S, VB, NV, 1, true, KK>(rows, wt, o, 0, cb, W, C, R);
-                int w0 = 1;
-                for (; w0 + P <= W - 1; w0 += P) pixels<T, S, VB, NV, P, false, KK>(rows, wt, o, w0, cb, W, C, R);
-                for (; w0 < W; ++w0) pixels<T, S, VB, NV, 1, true, KK>(rows, wt, o, w0, cb, W, C, R);
-            }
+            image_rows(in, row, H, W, C, rows);
+            correlate_row<T, S, S, VB, NV, KK>(rows, wt, out + row * W * C, W, C, R);
         }
     });
+}
+
+// accw[r][kh][kw][c] += sum_w g[w,c] * rows[kh][w+kw-1, roll_r(c)]: one row's share of the weight gradient. Per input
+// row and vector of channels, a window of x[w-1], x[w], x[w+1], rolled by up to four r at a time, slides along the row:
+// each input vector is loaded and rolled once and serves the three taps kw
+template <typename T, typename SX, typename SG, int VB, int KK>
+static inline void wgrad_row(const SX* const rows[3], const SG* g, T* accw, int W, int C, const Rolls<T, VB>& R) {
+    typedef typename Vec<T, VB>::V V;
+    constexpr int L = Rolls<T, VB>::L, RC = KK < 4 ? KK : 4;
+    for (int kh = 0; kh < 3; ++kh) {
+        const SX* s = rows[kh];
+        if (!s) continue;
+        for (int c = 0; c < C; c += L)
+            for (int r0 = 0; r0 < KK; r0 += RC) {
+                V acc[3][RC] = {}, xa[RC] = {}, xb[RC], xc[RC];
+                auto rolled = [&](int w, V* out) {
+                    V v = w < W ? load<T, VB>(s + (size_t)w * C + c) : V{};
+                    for (int i = 0; i < RC; ++i) out[i] = R.at(v, r0 + i);
+                };
+                rolled(0, xb);
+                for (int w = 0; w < W; ++w) {
+                    rolled(w + 1, xc);
+                    V gv = load<T, VB>(g + (size_t)w * C + c);
+                    for (int i = 0; i < RC; ++i) {
+                        acc[0][i] += gv * xa[i];
+                        acc[1][i] += gv * xb[i];
+                        acc[2][i] += gv * xc[i];
+                        xa[i] = xb[i];
+                        xb[i] = xc[i];
+                    }
+                }
+                for (int kw = 0; kw < 3; ++kw)
+                    for (int i = 0; i < RC; ++i) {
+                        V* a = (V*)(accw + ((size_t)(r0 + i) * 9 + kh * 3 + kw) * C + c);
+                        *a += acc[kw][i];
+                    }
+            }
+    }
 }
 
 // dwt[r][kh][kw][c] = sum_{n,h,w} dz[n,h,w,c] * x[n, h+kh-1, w+kw-1, roll_r(c)]
 template <typename T, typename S, int VB, int NV, int KK>
 static void wgrad(const S* x, const S* dz, T* dwt, int N, int H, int W, int C, const Rolls<T, VB>& R, int nthreads) {
-    typedef typename Vec<T, VB>::V V;
-    constexpr int L = Rolls<T, VB>::L, B = NV * L;
     parallel_sum((long)N * H, nthreads, (size_t)KK * 9 * C, dwt, [&](T* accw, long r0, long r1) {
         for (long row = r0; row < r1; ++row) {
-            int n = row / H, h = row % H;
-            const S* g = dz + row * W * C;
-            for (int kh = 0; kh < 3; ++kh) {
-                int hh = h + kh - 1;
-                if (hh < 0 || hh >= H) continue;
-                const S* s = x + ((long)n * H + hh) * W * C;
-                for (int cb = 0; cb < C; cb += B)
-                    for (int kw = 0; kw < 3; ++kw) {
-                        V acc[KK][NV] = {};
-                        int w0 = std::max(0, 1 - kw), w1 = std::min(W, W + 1 - kw);
-                        for (int w = w0; w < w1; ++w)
-                            for (int v = 0; v < NV; ++v) {
-                                V gv = load<T, VB>(g + (size_t)w * C + cb + v * L);
-                                V xv = load<T, VB>(s + (size_t)(w + kw - 1) * C + cb + v * L);
-                                for (int r = 0; r < KK; ++r) acc[r][v] += gv * R.at(xv, r);
-                            }
-                        for (int r = 0; r < KK; ++r)
-                            for (int v = 0; v < NV; ++v) {
-                                V* a = (V*)(accw + ((size_t)r * 9 + kh * 3 + kw) * C + cb + v * L);
-                                *a += acc[r][v];
-                            }
-                    }
-            }
+            const S* rows[3];
+            image_rows(x, row, H, W, C, rows);
+            wgrad_row<T, S, S, VB, KK>(rows, dz + row * W * C, accw, W, C, R);
         }
     });
+}
+
+// The weights of the input gradient: dx[c] = sum_r sum_taps wt[r][tap][c'] dz[.., c'] with c' = roll_r^-1(c), so dz
+// rolled back against the weights rolled back the same way, taps flipped
+template <typename T>
+static std::vector<T> flipped(const T* wt, int KK, int C) {
+    std::vector<T> wi((size_t)KK * 9 * C);
+    for (int r = 0; r < KK; ++r)
+        for (int t = 0; t < 9; ++t)
+            for (int c = 0; c < C; ++c)
+                wi[((size_t)r * 9 + 8 - t) * C + c] = wt[((size_t)r * 9 + t) * C + KK * (c / KK) + (c % KK + KK - r) % KK];
+    return wi;
 }
 
 // op 0 and 1: b holds weights (T), out activations (S); op 2: b holds activations (S), out weights (T)
 template <typename T, typename S, int VB, int NV, int KK>
 static void run(int op, const S* a, const void* vb, void* out, int N, int H, int W, int C, int nthreads) {
     const T* b = (const T*)vb;
-    if (op == 1) {
-        // dx[c] = sum_r sum_taps wt[r][tap][c'] dz[.., c'] with c' = roll_r^-1(c): dz rolled back against the weights
-        // rolled back the same way, taps flipped
-        std::vector<T> wi((size_t)KK * 9 * C);
-        for (int r = 0; r < KK; ++r)
-            for (int t = 0; t < 9; ++t)
-                for (int c = 0; c < C; ++c)
-                    wi[((size_t)r * 9 + 8 - t) * C + c] = b[((size_t)r * 9 + t) * C + KK * (c / KK) + (c % KK + KK - r) % KK];
-        correlate<T, S, VB, NV, KK>(a, wi.data(), (S*)out, N, H, W, C, Rolls<T, VB>(KK, -1), nthreads);
-    } else if (op == 0) correlate<T, S, VB, NV, KK>(a, b, (S*)out, N, H, W, C, Rolls<T, VB>(KK, 1), nthreads);
+    if (op == 1) correlate<T, S, VB, NV, KK>(a, flipped(b, KK, C).data(), (S*)out, N, H, W, C, Rolls<T, VB>(KK, -1), nthreads);
+    else if (op == 0) correlate<T, S, VB, NV, KK>(a, b, (S*)out, N, H, W, C, Rolls<T, VB>(KK, 1), nthreads);
     else wgrad<T, S, VB, NV, KK>(a, (const S*)vb, (T*)out, N, H, W, C, Rolls<T, VB>(KK, 1), nthreads);
 }
 
