@@ -500,10 +500,94 @@ static int mix_vector_bytes(int C, int M) {
     return (C % (32 / (int)sizeof(T)) == 0 && M <= 32 / (int)sizeof(T)) ? 32 : 0;
 }
 
+#ifdef __AVX512BF16__
+// bfloat16 activations where the CPU has AVX512-BF16: one dot-product instruction takes the partitions l and l + 1,
+// two multiply-accumulates per lane. Each pixel's channels are first paired up, z[2iM + m] and z[(2i+1)M + m] side by
+// side, and so are the weights; the instruction adds the product of the second element of a pair, then the first, each
+// exact (bfloat16 times bfloat16 fits a float) and rounded once, so putting l in the second slot gives the float32
+// kernel's sums in its order, bit for bit (it reads and writes subnormal floats as zero)
+template <int M>
+static inline void pair_up(const bf16_t* z, uint16_t* o, long n, int C) {
+    const uint16_t* s = (const uint16_t*)z;
+    for (long i = 0; i < n * C; i += 2 * M)
+        for (int m = 0; m < M; ++m) { o[i + 2 * m + 1] = s[i + m]; o[i + 2 * m] = s[i + M + m]; }
+}
+
+template <int NV, int M, int P>
+static inline void mix_pixels_dot(const uint16_t* in, const uint16_t* wt, bf16_t* out, int C, int cb) {
+    typedef Vec<float, 64>::V V;
+    V acc[P][NV] = {};
+    const int L2 = C / M / 2;
+    for (int i = 0; i < L2; ++i) {
+        __m512bh wv[NV];
+        for (int v = 0; v < NV; ++v) wv[v] = (__m512bh)_mm512_loadu_si512(wt + ((size_t)i * C + cb + v * 16) * 2);
+        for (int p = 0; p < P; ++p) {
+            __m512bh b = (__m512bh)chunk<float, 64, M * 4>((const float*)(in + (size_t)p * C + i * 2 * M));
+            for (int v = 0; v < NV; ++v) acc[p][v] = (V)_mm512_dpbf16_ps((__m512)acc[p][v], wv[v], b);
+        }
+    }
+    for (int p = 0; p < P; ++p)
+        for (int v = 0; v < NV; ++v) store<float, 64>(out + (size_t)p * C + cb + v * 16, acc[p][v]);
+}
+
+template <int NV, int M>
+static void mix_dot(const bf16_t* in, const float* w, bf16_t* out, long npix, int C, int nthreads) {
+    constexpr int B = NV * 16, P = 24 / NV, TP = 8 * P;
+    const int L2 = C / M / 2;
+    std::vector<uint16_t> wt((size_t)L2 * C * 2);   // wt[i][c] = (w[2i+1][c], w[2i][c]) as bfloat16 (the weights are bfloat16 values)
+    for (int i = 0; i < L2; ++i)
+        for (int c = 0; c < C; ++c)
+            for (int k = 0; k < 2; ++k) {
+                uint32_t u;
+                std::memcpy(&u, w + (size_t)(2 * i + 1 - k) * C + c, 4);
+                wt[((size_t)i * C + c) * 2 + k] = (uint16_t)(u >> 16);
+            }
+    parallel_rows(npix, nthreads, [&](int, long p0, long p1) {
+        std::vector<uint16_t> buf((size_t)TP * C);
+        for (long t0 = p0; t0 < p1; t0 += TP) {
+            long n = std::min<long>(TP, p1 - t0);
+            pair_up<M>(in + t0 * C, buf.data(), n, C);
+            bf16_t* o = out + t0 * C;
+            for (int cb = 0; cb < C; cb += B) {
+                long p = 0;
+                for (; p + P <= n; p += P) mix_pixels_dot<NV, M, P>(buf.data() + p * C, wt.data(), o + p * C, C, cb);
+                for (; p < n; ++p) mix_pixels_dot<NV, M, 1>(buf.data() + p * C, wt.data(), o + p * C, C, cb);
+            }
+        }
+    });
+}
+
+template <int NV>
+static int mix_dot_m(const bf16_t* a, const float* w, bf16_t* out, long npix, int C, int M, int nt) {
+    if (M == 2) mix_dot<NV, 2>(a, w, out, npix, C, nt);
+    else if (M == 4) mix_dot<NV, 4>(a, w, out, npix, C, nt);
+    else mix_dot<NV, 8>(a, w, out, npix, C, nt);
+    return 0;
+}
+#endif
+
+// Whether the dot-product form takes bfloat16 activations of C channels in M partitions: AVX512-BF16, 16 lanes, L even
+static int mix_dot_takes(int C, int M) {
+#ifdef __AVX512BF16__
+    return mix_vector_bytes<float>(C, M) == 64 && (C / M) % 2 == 0;
+#else
+    return 0;
+#endif
+}
+
 template <typename T, typename S>
 static int mix_dispatch(int op, const S* a, const void* b, void* out, long npix, int C, int M, int nt) {
     int vb = mix_vector_bytes<T>(C, M);
     if (!(op == 0 || op == 2) || !vb || npix < 1) return 1;
+#ifdef __AVX512BF16__
+    if constexpr (std::is_same<S, bf16_t>::value)
+        if (op == 0 && mix_dot_takes(C, M)) {
+            if (C % 48 == 0) return mix_dot_m<3>(a, (const float*)b, (bf16_t*)out, npix, C, M, nt);
+            if (C % 80 == 0) return mix_dot_m<5>(a, (const float*)b, (bf16_t*)out, npix, C, M, nt);
+            if (C % 32 == 0) return mix_dot_m<2>(a, (const float*)b, (bf16_t*)out, npix, C, M, nt);
+            return mix_dot_m<1>(a, (const float*)b, (bf16_t*)out, npix, C, M, nt);
+        }
+#endif
 #ifdef __AVX512F__
     if (vb == 64) {
         constexpr int LN = 64 / sizeof(T);
