@@ -159,15 +159,15 @@ struct Rolls {   // the K shuffles roll_r of one vector register's lanes
 // out[n,h,w,c] = sum_{kh,r,kw} wt[r][kh][kw][c] * in[n, h+kh-1, w+kw-1, roll_r(c)] for P pixels from w0, NV vectors
 // from cb: per input row and vector, the P + 2 input vectors the P pixels read are loaded once (zero outside the row)
 // and rolled once per r, and each rolled vector serves the three taps kw that read it
-template <typename T, typename SI, typename SO, int VB, int NV, int P, int KK>
-static inline void pixels(const SI* const rows[3], const T* wt, SO* o, int w0, int cb, int W, int C, const Rolls<T, VB>& R) {
+template <typename T, typename S, int VB, int NV, int P, int KK>
+static inline void pixels(const S* const rows[3], const T* wt, S* o, int w0, int cb, int W, int C, const Rolls<T, VB>& R) {
     typedef typename Vec<T, VB>::V V;
     constexpr int L = Rolls<T, VB>::L;
     const bool inside = w0 > 0 && w0 + P < W;
     for (int v = 0; v < NV; ++v) {
         V acc[P] = {};
         for (int kh = 0; kh < 3; ++kh) {
-            const SI* s = rows[kh];
+            const S* s = rows[kh];
             if (!s) continue;
             V xs[P + 2];
             for (int i = 0; i < P + 2; ++i) {
@@ -188,18 +188,18 @@ static inline void pixels(const SI* const rows[3], const T* wt, SO* o, int w0, i
 }
 
 // One output row o from the input rows h-1, h, h+1 of its image (null outside it), in groups of 8, 4 and 1 pixels
-template <typename T, typename SI, typename SO, int VB, int NV, int KK>
-static inline void correlate_row(const SI* const rows[3], const T* wt, SO* o, int W, int C, const Rolls<T, VB>& R) {
+template <typename T, typename S, int VB, int NV, int KK>
+static inline void correlate_row(const S* const rows[3], const T* wt, S* o, int W, int C, const Rolls<T, VB>& R) {
     constexpr int B = NV * Rolls<T, VB>::L;
     int w0 = 0;
     for (; w0 + 8 <= W; w0 += 8)
-        for (int cb = 0; cb < C; cb += B) pixels<T, SI, SO, VB, NV, 8, KK>(rows, wt, o, w0, cb, W, C, R);
+        for (int cb = 0; cb < C; cb += B) pixels<T, S, VB, NV, 8, KK>(rows, wt, o, w0, cb, W, C, R);
     if (w0 + 4 <= W) {
-        for (int cb = 0; cb < C; cb += B) pixels<T, SI, SO, VB, NV, 4, KK>(rows, wt, o, w0, cb, W, C, R);
+        for (int cb = 0; cb < C; cb += B) pixels<T, S, VB, NV, 4, KK>(rows, wt, o, w0, cb, W, C, R);
         w0 += 4;
     }
     for (; w0 < W; ++w0)
-        for (int cb = 0; cb < C; cb += B) pixels<T, SI, SO, VB, NV, 1, KK>(rows, wt, o, w0, cb, W, C, R);
+        for (int cb = 0; cb < C; cb += B) pixels<T, S, VB, NV, 1, KK>(rows, wt, o, w0, cb, W, C, R);
 }
 
 // The rows h-1, h, h+1 of row = n*H + h of an (N, H, W, C) tensor, null outside its image
@@ -215,7 +215,7 @@ static void correlate(const S* in, const T* wt, S* out, int N, int H, int W, int
         for (long row = r0; row < r1; ++row) {
             const S* rows[3];
             image_rows(in, row, H, W, C, rows);
-            correlate_row<T, S, S, VB, NV, KK>(rows, wt, out + row * W * C, W, C, R);
+            correlate_row<T, S, VB, NV, KK>(rows, wt, out + row * W * C, W, C, R);
         }
     });
 }
@@ -223,12 +223,12 @@ static void correlate(const S* in, const T* wt, S* out, int N, int H, int W, int
 // accw[r][kh][kw][c] += sum_w g[w,c] * rows[kh][w+kw-1, roll_r(c)]: one row's share of the weight gradient. Per input
 // row and vector of channels, a window of x[w-1], x[w], x[w+1], rolled by up to four r at a time, slides along the row:
 // each input vector is loaded and rolled once and serves the three taps kw
-template <typename T, typename SX, typename SG, int VB, int KK>
-static inline void wgrad_row(const SX* const rows[3], const SG* g, T* accw, int W, int C, const Rolls<T, VB>& R) {
+template <typename T, typename S, int VB, int KK>
+static inline void wgrad_row(const S* const rows[3], const S* g, T* accw, int W, int C, const Rolls<T, VB>& R) {
     typedef typename Vec<T, VB>::V V;
     constexpr int L = Rolls<T, VB>::L, RC = KK < 4 ? KK : 4;
     for (int kh = 0; kh < 3; ++kh) {
-        const SX* s = rows[kh];
+        const S* s = rows[kh];
         if (!s) continue;
         for (int c = 0; c < C; c += L)
             for (int r0 = 0; r0 < KK; r0 += RC) {
@@ -265,7 +265,7 @@ static void wgrad(const S* x, const S* dz, T* dwt, int N, int H, int W, int C, c
         for (long row = r0; row < r1; ++row) {
             const S* rows[3];
             image_rows(x, row, H, W, C, rows);
-            wgrad_row<T, S, S, VB, KK>(rows, dz + row * W * C, accw, W, C, R);
+            wgrad_row<T, S, VB, KK>(rows, dz + row * W * C, accw, W, C, R);
         }
     });
 }
@@ -582,9 +582,9 @@ static int mix_dispatch(int op, const S* a, const void* b, void* out, long npix,
 #ifdef __AVX512BF16__
     if constexpr (std::is_same<S, bf16_t>::value)
         if (op == 0 && mix_dot_takes(C, M)) {
-            if (C % 48 == 0) return mix_dot_m<3>(a, (const float*)b, (bf16_t*)out, npix, C, M, nt);
-            if (C % 80 == 0) return mix_dot_m<5>(a, (const float*)b, (bf16_t*)out, npix, C, M, nt);
-            if (C % 32 == 0) return mix_dot_m<2>(a, (const float*)b, (bf16_t*)out, npix, C, M, nt);
+            if (C % (3 * 16) == 0) return mix_dot_m<3>(a, (const float*)b, (bf16_t*)out, npix, C, M, nt);
+            if (C % (5 * 16) == 0) return mix_dot_m<5>(a, (const float*)b, (bf16_t*)out, npix, C, M, nt);
+            if (C % (2 * 16) == 0) return mix_dot_m<2>(a, (const float*)b, (bf16_t*)out, npix, C, M, nt);
             return mix_dot_m<1>(a, (const float*)b, (bf16_t*)out, npix, C, M, nt);
         }
 #endif
@@ -612,6 +612,7 @@ int igc_mix_f32(int op, const float* a, const void* b, void* out, long npix, int
 int igc_mix_f64(int op, const double* a, const void* b, void* out, long npix, int C, int M, int nt) {
     return mix_dispatch<double, double>(op, a, b, out, npix, C, M, nt);
 }
+// bfloat16 activations take weights that are bfloat16 values held as floats (SecondaryKernel rounds them so)
 int igc_mix_bf16(int op, const bf16_t* a, const void* b, void* out, long npix, int C, int M, int nt) {
     return mix_dispatch<float, bf16_t>(op, a, b, out, npix, C, M, nt);
 }
