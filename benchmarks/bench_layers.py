@@ -24,7 +24,8 @@ ImageNet shapes at batch 64 channels_last fp32 (NCHW and bf16 too at 7 px), and 
 rounds) into `layers_cpu_b256.md`, and `--grid compile` the CIFAR shapes at batch 64 in channels_last, fp32 and bf16,
 eager against `torch.compile`, for the reference order and the two dense-1×1 forms, into `layers_cpu_compile.md`.
 On CUDA (`--device cuda`) fp16 joins and the full grid is the same shapes with batch 64 and 256 everywhere, compile
-for the CIFAR shapes.
+for the CIFAR shapes; `--grid quick` there is every shape once, at its training batch (CIFAR 64, ImageNet 256),
+channels_last bf16, eager.
 
 Usage: python benchmarks/bench_layers.py [--device cpu|cuda] [--runs 5] [--grid full|quick|target|batch256|compile] [--out FILE]
 """
@@ -151,6 +152,8 @@ def grid(device, kind, runs):
     if kind == 'compile':
         return [(f, G, L, px, 64, ('fp32', 'bf16'), (CL,), [n for n in ('reference', 'dense1x1', 'depthwise') if n in imp(G, L)], c, runs)
                 for f, G, L, px in cifar for c in (False, True)]
+    if device == 'cuda' and kind == 'quick':   # every shape at its training batch, channels_last bf16, eager
+        return [(f, G, L, px, 256 if f.startswith('ImageNet') else 64, ('bf16',), (CL,), imp(G, L), False, runs) for f, G, L, px in cifar + imnet]
     if device == 'cuda':
         rows = [(f, G, L, px, bs, ('fp32', 'bf16', 'fp16'), (NCHW, CL), imp(G, L), False, runs)
                 for f, G, L, px in cifar + imnet for bs in (64, 256)]

@@ -16,7 +16,7 @@ On a CPU the ImageNet networks run at a reduced batch and resolution (`--imagene
 16 at 112×112), stated in the results; on CUDA at batch 256, 224×224 unless told otherwise.
 
 Usage: python benchmarks/bench_nets.py [--device cpu|cuda] [--runs 5] [--steps 3] [--nets cifar,imagenet]
-                                        [--compile] [--out FILE]
+                                        [--compile] [--precisions fp32,bf16,fp16] [--out FILE]
 """
 import argparse, json, os, platform, resource, statistics, time, warnings
 from pathlib import Path
@@ -100,6 +100,7 @@ def main():
     ap.add_argument('--imagenet-batch', type=int, default=None, help='default 16 on a CPU, 256 on CUDA')
     ap.add_argument('--imagenet-px', type=int, default=None, help='default 112 on a CPU, 224 on CUDA')
     ap.add_argument('--compile', action='store_true', help='add a torch.compile setting per network')
+    ap.add_argument('--precisions', default=None, help='comma-separated, from fp32, bf16, fp16: only the settings in these (default all)')
     ap.add_argument('--out', default=None, help='markdown file (default benchmarks/results/nets_{device}.md)')
     ap.add_argument('--malloc', default='keep', choices=['keep', 'default'],
                     help="'keep': igc_fast.fast.keep_freed_memory() in each process (CPU tensors reuse freed memory); 'default': glibc as it comes")
@@ -109,6 +110,8 @@ def main():
     if args.child: return child(json.loads(args.child))
     if args.device == 'cuda' and not torch.cuda.is_available(): raise SystemExit('no CUDA device: run with --device cpu')
     cpu = args.device == 'cpu'
+    precs = args.precisions.split(',') if args.precisions else None
+    if precs and set(precs) - {'fp32', 'bf16', 'fp16'}: raise SystemExit(f'--precisions {args.precisions}: choose among fp32, bf16, fp16')
     ib = args.imagenet_batch or (16 if cpu else 256)
     ipx = args.imagenet_px or (112 if cpu else 224)
     groups = {'cifar': (CIFAR, args.cifar_batch, 32, 10), 'imagenet': (IMAGENET, ib, ipx, 1000)}
@@ -120,6 +123,7 @@ def main():
         for name, label, kw in nets:
             is_igc = 'igc' in name
             for impl, cl, prec, comp in settings(args.device, is_igc, args.compile):
+                if precs and prec not in precs: continue
                 cfg = dict(device=args.device, name=name, kw=kw, classes=classes, bs=bs, px=px, impl=impl, cl=cl, prec=prec,
                            compile=comp, runs=args.runs, steps=args.steps, warmup=args.warmup + 2 * comp, malloc=args.malloc)
                 def once():  # a fresh process per try: a shared machine makes some settings noisy
@@ -144,7 +148,8 @@ def write(out, args, rows, wall, load0, load1, ib, ipx):
                           if dev == 'cpu' else '')
     L = [f'# IGC networks: training throughput and memory, {"CPU" if dev == "cpu" else "GPU"}', '',
          f'Produced by `python benchmarks/bench_nets.py --device {dev} --runs {args.runs} --steps {args.steps}'
-         + (' --compile' if args.compile else '') + f'` on {time.strftime("%Y-%m-%d %H:%M")}, from the repository root.', '',
+         + (' --compile' if args.compile else '') + (f' --nets {args.nets}' if args.nets != 'cifar,imagenet' else '')
+         + (f' --precisions {args.precisions}' if args.precisions else '') + f'` on {time.strftime("%Y-%m-%d %H:%M")}, from the repository root.', '',
          f'- hardware: {hw}',
          f'- software: Python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}; code: {code_state()}',
          '- memory: ' + ('`igc_fast.fast.keep_freed_memory()` in every process (glibc keeps freed blocks for reuse; the resident set then '
