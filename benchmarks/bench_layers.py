@@ -141,7 +141,7 @@ def grid(device, kind, runs):
     all_impls = list(IMPLS) + list(BASELINES)
     def imp(G, L):  # the folded dense baseline costs a full dense conv: only where that is small; depthwise only for M ≤ 2
         return [n for n in all_impls if (not n.startswith('depthwise') or G // L <= 2) and (n != 'dense' or G <= 512)
-                and (n not in ('view', 'index') or G <= 512)]
+                and (n not in ('view', 'index') or G <= 512) and not (device == 'cuda' and 'kernel' in n)]   # CPU kernels
     t, few = TARGET, max(2, runs - 2)   # the ImageNet rows' dense baselines take seconds per call on a CPU
     target = [(t[0], t[1], t[2], t[3], 64, ('fp32', 'bf16'), (NCHW, CL), all_impls, False, runs),
               (t[0], t[1], t[2], t[3], 64, ('fp32',), (CL, NCHW), ['reference', 'dense1x1', 'depthwise'], True, runs)]

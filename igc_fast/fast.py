@@ -1125,7 +1125,8 @@ def _mix_kernel_pays(x: Tensor, nf: int, L: int, M: int) -> bool:
 
 def auto_impl(x: Tensor, ni: int, nf: int, L: int, M: int) -> str:
     "The implementation `'auto'` runs for input `x` on a layer from `ni` to `nf` channels with L primary and M secondary partitions"
-    if x.device.type != 'cpu': return 'reference'   # no rule measured for this device (CUDA so far, meta)
+    if x.device.type == 'cuda': return 'dense1x1'
+    if x.device.type != 'cpu': return 'reference'   # no rule measured for this device (meta, ...)
     dt = _compute_dtype(x)
     r = RULES.get(dt, RULES[torch.float32])
     dense = dense_extra(nf, M) <= r['dense_extra']
