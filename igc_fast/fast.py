@@ -4,13 +4,13 @@
 
 # %% auto #0
 __all__ = ['PRIMARY_KERNEL_SRC', 'SECONDARY_KERNEL_SRC', 'BN_ACT_KERNEL_SRC', 'KERNEL_FLAGS', 'ACTS', 'PRIMARY', 'MIX', 'IMPLS',
-           'RULES', 'TUNER', 'ALLOCATORS', 'primary_grouped', 'primary_depthwise', 'mix_shuffle', 'mixing_weight',
-           'mix_dense', 'kernel_cache', 'build_kernel', 'kernel_library', 'kernel_status', 'kernel_lanes',
-           'kernel_weight', 'kernel_weight_grad', 'PrimaryKernel', 'kernel_applies', 'primary_kernel_form',
-           'mix_kernel_weight', 'mix_kernel_weight_grad', 'SecondaryKernel', 'mix_kernel_lanes', 'mix_kernel_applies',
-           'mix_kernel', 'bn_act_sums', 'bn_act_apply', 'BatchNormActKernel', 'bn_act_applies', 'BatchNormAct2d',
-           'forms', 'igc_apply', 'dense_extra', 'auto_impl', 'device_name', 'Tuner', 'check_impl', 'use_impl',
-           'resolve_impl', 'keep_freed_memory']
+           'CUDA_RULE', 'RULES', 'TUNER', 'ALLOCATORS', 'primary_grouped', 'primary_depthwise', 'mix_shuffle',
+           'mixing_weight', 'mix_dense', 'kernel_cache', 'build_kernel', 'kernel_library', 'kernel_status',
+           'kernel_lanes', 'kernel_weight', 'kernel_weight_grad', 'PrimaryKernel', 'kernel_applies',
+           'primary_kernel_form', 'mix_kernel_weight', 'mix_kernel_weight_grad', 'SecondaryKernel', 'mix_kernel_lanes',
+           'mix_kernel_applies', 'mix_kernel', 'bn_act_sums', 'bn_act_apply', 'BatchNormActKernel', 'bn_act_applies',
+           'BatchNormAct2d', 'forms', 'igc_apply', 'dense_extra', 'cuda_auto', 'auto_impl', 'device_name', 'Tuner',
+           'check_impl', 'use_impl', 'resolve_impl', 'keep_freed_memory']
 
 # %% ../nbs/02_fast.ipynb #6e57b534
 import contextlib, ctypes, hashlib, json, math, os, platform, subprocess, time
@@ -1102,6 +1102,7 @@ def igc_apply(x: Tensor, wp: Tensor, wd: Tensor, L: int, M: int, stride: int = 1
     return MIX[s](PRIMARY[p](x, wp, L, stride, padding), wd, L, M)
 
 # %% ../nbs/02_fast.ipynb #4b0c8be8
+CUDA_RULE = dict(depthwise_min_bytes=16 << 20)   # any dtype (benchmarks/results/layers_cuda_quick.md)
 RULES = {  # CPU, per compute dtype; other dtypes follow float32 (benchmarks/results/layers_cpu.md, kernel_cpu.md)
     torch.float32:  dict(depthwise_bytes=128 << 20,    dense_extra=128, kernel_lanes_per_k=2, mix_kernel_m_lanes=32),
     torch.bfloat16: dict(depthwise_bytes=float('inf'), dense_extra=128, kernel_lanes_per_k=4, mix_kernel_m_lanes=64),
@@ -1123,9 +1124,13 @@ def _mix_kernel_pays(x: Tensor, nf: int, L: int, M: int) -> bool:
     return (nf == L * M and dt in RULES and _is_cl(x)
             and M * _mix_input_lanes(x, nf, M) >= RULES[dt]['mix_kernel_m_lanes'])
 
+def cuda_auto(ni: int, nf: int, L: int, nbytes: int) -> str:
+    "Rule 5: the implementation `'auto'` runs on CUDA for a layer from `ni` to `nf` channels whose input holds `nbytes` in its compute dtype"
+    return 'depthwise' if ni == nf and nf // L <= 2 and nbytes >= CUDA_RULE['depthwise_min_bytes'] else 'dense1x1'
+
 def auto_impl(x: Tensor, ni: int, nf: int, L: int, M: int) -> str:
     "The implementation `'auto'` runs for input `x` on a layer from `ni` to `nf` channels with L primary and M secondary partitions"
-    if x.device.type == 'cuda': return 'dense1x1'
+    if x.device.type == 'cuda': return cuda_auto(ni, nf, L, x.numel() * _compute_dtype(x).itemsize)
     if x.device.type != 'cpu': return 'reference'   # no rule measured for this device (meta, ...)
     dt = _compute_dtype(x)
     r = RULES.get(dt, RULES[torch.float32])
