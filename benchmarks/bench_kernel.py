@@ -3,12 +3,15 @@
 channels-last memory, the within-group roll a shuffle inside each vector register) against the grouped convolution,
 the depthwise form and one depthwise pass; the secondary (`SECONDARY_KERNEL_SRC`: P_M W^d P_L z, the grouped 1×1
 reading through both shuffles with one broadcast per primary partition) against the dense 1×1 and the shuffle form;
-BatchNorm with its ReLU (`BN_ACT_KERNEL_SRC`: two passes over memory each way) against torch's operators.
+BatchNorm with its ReLU (`BN_ACT_KERNEL_SRC`: two passes over memory each way) against torch's operators; the
+transition blocks of `resnet_igc` (stride 2, C → 2C) with their widening primary and grouped shortcut by oneDNN and
+by the widening kernel (`WIDENING_KERNEL_SRC`).
 Each alone at the three stage shapes of `resnet_igc` d20 L24M2 (batch 64: K = M = 2, 4 and 8) and at one L100M2
 input past the rule's `depthwise_bytes` (the secondary also at IGC-L100M2 ResNet-18's 400-channel stage, batch 16);
 then inside that network with the kernels nowhere, the primary kernel at K = 2, at K = 2 and 4, at every stage, both
 kernels at every stage (BatchNorm, the shortcut's sum and ReLU by torch in all of these), then with BatchNorm and ReLU
-in two passes too (the shortcut's sum inside those of each block's second layer), and as `'auto'` runs, ResNet-20 as
+in two passes too (the shortcut's sum inside those of each block's second layer), as `'auto'` runs with the
+transitions by oneDNN, and as `'auto'` runs, ResNet-20 as
 built (`'auto'` too) alongside for scale; in fp32, then in bf16 autocast (the kernels' bfloat16 forms; the big input
 in fp32 only). It checks both kernels against PyTorch in float64 (forward and all gradients) before timing. All
 candidates of a table alternate in one process, round by round.
@@ -22,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from bench_targets import setup
 from common import REPO, alternate, code_state, hardware, stepper, wait_quiet
-from igc_fast.fast import (KERNEL_FLAGS, BatchNormAct2d, PrimaryKernel, SecondaryKernel, keep_freed_memory, kernel_lanes, kernel_status,
-                            mix_dense, mix_kernel_lanes, mix_shuffle, primary_depthwise)
+from igc_fast.fast import (KERNEL_FLAGS, BatchNormAct2d, GroupedConv2d, PrimaryKernel, SecondaryKernel, keep_freed_memory, kernel_lanes,
+                            kernel_status, mix_dense, mix_kernel_lanes, mix_shuffle, primary_depthwise, WideningKernel, widening_lanes)
 
 STAGES = [(48, 2, 32), (96, 4, 16), (192, 8, 8)]   # resnet_igc d20 L24M2: (channels, K = M = channels / L, size) per stage
 BIG = (200, 2, 56)   # an L100M2 layer at 56 px: 153 MiB at batch 64, past RULES' depthwise_bytes
@@ -42,7 +45,9 @@ VARIANTS = [  # label, the IGC layers' implementation per K, BatchNormAct2d's im
     ('the kernel at every stage (K = 2, 4, 8)',                               {2: 'kernel', 4: 'kernel', 8: 'kernel_shuffle'},   'torch'),
     ('both kernels at every stage',                                           BOTH,                                              'torch'),
     ('both kernels at every stage, BatchNorm and ReLU in two passes',         BOTH,                                              'auto'),
+    ('`auto` with the transitions by oneDNN (their primary grouped, their shortcut torch\'s convolution)', {},                'auto', False),
     ('`auto`',                                                                {},                                                'auto')]
+WIDEN = ['oneDNN (grouped conv, dense 1×1 secondary)', 'the widening kernel (same secondary)']
 
 
 def worst_error(y, ref, ins, gy) -> float:
@@ -71,6 +76,13 @@ def check():
         ref, y = F.conv2d(x, wp, None, 1, 1, 1, L), PrimaryKernel.apply(x, wp, L)
         err = worst_error(y, ref, (x, wp), torch.randn_like(ref))
         if err > 1e-10: raise SystemExit(f'the kernel differs from the grouped convolution by {err:.1e} at G={G}, K={K}, {h}×{w}')
+    for C, L, k in [(48, 24, 3), (48, 24, 1), (96, 24, 3), (96, 24, 1)]:
+        if not widening_lanes(C, C // L, torch.float64): continue   # 4 per group in float64 needs AVX-512's 8 lanes
+        x = torch.randn(2, C, 7, 9, dtype=torch.float64).contiguous(memory_format=torch.channels_last).requires_grad_()
+        w = torch.randn(2 * C, C // L, k, k, dtype=torch.float64, requires_grad=True)
+        ref, y = F.conv2d(x, w, None, 2, k // 2, 1, L), WideningKernel.apply(x, w, L)
+        err = worst_error(y, ref, (x, w), torch.randn_like(ref))
+        if err > 1e-10: raise SystemExit(f'the widening kernel differs from the grouped convolution by {err:.1e} at C={C}, L={L}, k={k}')
     for G, M, h, w in [(48, 2, 8, 8), (96, 4, 3, 5), (192, 8, 2, 3), (40, 2, 3, 3), (200, 2, 2, 5)]:
         L = G // M
         if not mix_kernel_lanes(G, M, torch.float64): continue   # M = 8 in float64 needs AVX-512's 8 lanes
@@ -81,14 +93,50 @@ def check():
         if err > 1e-10: raise SystemExit(f'the secondary kernel differs from the shuffle form by {err:.1e} at G={G}, M={M}, {h}×{w}')
 
 
-def net(name, kw, impls=None, bn='auto', prec='fp32'):
-    "A training step of network `name`, its square stride-1 IGC layers with K channels per group running `impls[K]` (else 'auto'), its BatchNormAct2d `bn`"
+def transitions(m, widen: bool):
+    "Set the transition blocks of `m`: their widening IGC layers and grouped shortcuts by the widening kernel where it applies (`widen`), or by oneDNN"
+    from igc_fast.layers import IGC
+    for mod in m.modules():
+        if isinstance(mod, IGC) and mod.ni != mod.nf: mod.impl = 'kernel' if widen else 'dense1x1'
+        if isinstance(mod, GroupedConv2d): mod.impl = 'auto' if widen else 'reference'
+    return m
+
+
+def net(name, kw, impls=None, bn='auto', widen=True, prec='fp32'):
+    "A training step of network `name`, its square stride-1 IGC layers with K channels per group running `impls[K]` (else 'auto'), its BatchNormAct2d `bn`, its transitions `widen`"
     from igc_fast.layers import IGC
     m, x, y = setup(dict(name=name, kw=kw, bs=64, px=32, classes=10), 'cpu')
     for mod in m.modules():
         if isinstance(mod, IGC) and mod.ni == mod.nf and mod.stride == 1: mod.impl = (impls or {}).get(mod.nf // mod.L)
         if isinstance(mod, BatchNormAct2d): mod.impl = bn
+    if not widen: transitions(m, False)
     return stepper(m, x, y, 'cpu', prec)
+
+
+def transition_blocks(name, kw, px, bs, prec, rounds, steps):
+    "Each transition block of network `name` (stride 2, C → 2C), forward + every gradient, its primary and shortcut by oneDNN and by the widening kernel"
+    from igc_fast.models import get_model
+    from igc_fast.layers import IGC
+    torch.manual_seed(0)
+    m = get_model(name, num_classes=10, **kw).to(memory_format=torch.channels_last)
+    rows = []
+    for blk in [b for b in m.modules() if hasattr(b, 'shortcut') and isinstance(getattr(b.shortcut, 'conv', None), GroupedConv2d)]:
+        first = next(c for c in blk.modules() if isinstance(c, IGC))
+        x = torch.randn(bs, first.ni, px, px).to(memory_format=torch.channels_last).requires_grad_()
+        px //= 2
+        ins = (x, *blk.parameters())
+        cands = []
+        for widen in (False, True):
+            def run(widen=widen, blk=blk, x=x, ins=ins):
+                transitions(blk, widen)
+                with torch.autocast('cpu', dtype=PRECISIONS[prec], enabled=prec != 'fp32'): y = blk(x)
+                torch.autograd.grad(y, ins, torch.ones_like(y))
+            cands.append(run)
+        res = alternate(cands, 'cpu', rounds, steps)
+        transitions(blk, True)
+        print(f'transition {prec} {first.ni}→{first.nf}, {x.shape[-1]}×{x.shape[-1]}: ' + ', '.join(f'{n} {r[0] * 1e3:.2f} ms' for n, r in zip(WIDEN, res)), flush=True)
+        rows.append((first.ni, first.nf, x.shape[-1], res))
+    return rows
 
 
 def primary(C, K, px, prec, rounds, steps):
@@ -147,10 +195,11 @@ def main():
         layers = [primary(C, K, px, prec, args.rounds, args.steps) for C, K, px in STAGES + ([BIG] if prec == 'fp32' else [])]
         mixes = [secondary(C, M, px, prec, args.rounds, args.steps) for C, M, px in STAGES + [WIDE] + ([BIG] if prec == 'fp32' else [])]
         bns = [bn_act(C, px, prec, args.rounds, args.steps) for C, _, px in STAGES]
-        nets = alternate([net(*igc, impls, bn, prec) for _, impls, bn in VARIANTS] + [net('resnet', dict(depth=20, C=16), prec=prec)],
+        trans = transition_blocks(*igc, 32, 64, prec, args.rounds, args.steps)
+        nets = alternate([net(*igc, impls, bn, *rest, prec=prec) for _, impls, bn, *rest in VARIANTS] + [net('resnet', dict(depth=20, C=16), prec=prec)],
                          'cpu', args.rounds, args.steps)
         print(f'network {prec}: ' + ', '.join(f'{64 / t:.0f}' for t, _, _ in nets) + ' images/s', flush=True)
-        tables[prec] = layers, mixes, bns, nets
+        tables[prec] = layers, mixes, bns, trans, nets
     out = Path(args.out or REPO/'benchmarks'/'results'/'kernel_cpu.md')
     write(out, args, tables, time.perf_counter() - t0, load0, os.getloadavg())
     print(f'wrote {out}')
@@ -164,8 +213,8 @@ def write(out, args, tables, wall, load0, load1):
          f'- hardware: {hardware("cpu")}; **no GPU run was made**',
          f'- software: Python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}, '
          f'{subprocess.run(["g++", "--version"], capture_output=True, text=True).stdout.splitlines()[0]}; code: {code_state()}',
-         f'- the kernels (`igc_fast.fast.PRIMARY_KERNEL_SRC`, `SECONDARY_KERNEL_SRC` and `BN_ACT_KERNEL_SRC`, g++ {" ".join(KERNEL_FLAGS)}, '
-         'rows or pixels over the OpenMP threads torch uses) were checked equal to the grouped convolution and to the shuffle form in '
+         f'- the kernels (`igc_fast.fast.PRIMARY_KERNEL_SRC`, `SECONDARY_KERNEL_SRC`, `BN_ACT_KERNEL_SRC` and `WIDENING_KERNEL_SRC`, g++ {" ".join(KERNEL_FLAGS)}, '
+         'rows or pixels over the OpenMP threads torch uses) were checked equal to the grouped convolutions and to the shuffle form in '
          'float64, forward and both gradients, before timing (BatchNorm with ReLU: in `02_fast`\'s tests)',
          '- BatchNorm + ReLU: `BatchNormAct2d` in training, its `impl` \'torch\' (torch\'s batch norm and ReLU) and \'auto\' (the two-pass '
          'kernel, with the shortcut\'s sum inside where a block adds one); ResNet-20 C16 runs as built, its BatchNormAct2d \'auto\'',
@@ -177,7 +226,7 @@ def write(out, args, tables, wall, load0, load1):
     per = lambda res: ', '.join(f'{res[3][0] / res[i][0]:.2f}× the {PRIMARIES[i]}\'s' for i in (0, 1)) if len(res) > 3 else 'not taken'
     reading = []
     per2 = lambda res: ', '.join(f'{res[2][0] / res[i][0]:.2f}× the {SECONDARIES[i]}\'s' for i in (0, 1)) if len(res) > 2 else 'not taken'
-    for prec, (layers, mixes, bns, nets) in tables.items():
+    for prec, (layers, mixes, bns, trans, nets) in tables.items():
         L += ['', f'## The primary alone (batch 64, {prec}, channels_last; forward + input and weight gradients; ms, spread)', '',
               '| channels, K, size | ' + ' | '.join(PRIMARIES) + ' |', '| --- | ---: | ---: | ---: | ---: |']
         for C, K, px, res in layers:
@@ -190,6 +239,12 @@ def write(out, args, tables, wall, load0, load1):
               '| channels, size | ' + ' | '.join(BN_ACTS) + ' | two passes ÷ torch |', '| --- | ---: | ---: | ---: |']
         for C, px, res in bns:
             L.append(f'| {C}, {px}×{px} | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + f' | {res[1][0] / res[0][0]:.2f} |')
+        L += ['', f'## The transition blocks of `resnet_igc` d20 L24M2 alone (batch 64, {prec}, channels_last; forward + every gradient; ms, spread)', '',
+              'The first block of stages 2 and 3: its widening IGC layer (primary and dense 1×1 secondary) and its grouped 1×1 stride-2 shortcut, '
+              'by oneDNN and by the widening kernel; the rest of the block the same in both.', '',
+              '| block | ' + ' | '.join(WIDEN) + ' | kernel ÷ oneDNN |', '| --- | ---: | ---: | ---: |']
+        for ni, nf, px, res in trans:
+            L.append(f'| {ni} → {nf}, {px}×{px} input | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + f' | {res[1][0] / res[0][0]:.2f} |')
         L += ['', f'## Inside `resnet_igc` d20 L24M2 (batch 64, {prec}, channels_last; training step)', '',
               '| kernels | images/s (spread) | ÷ the first row |', '| --- | ---: | ---: |']
         for (label, *_), (t, sp, _) in zip(VARIANTS + [('ResNet-20 C16 (for scale)',)], nets):
@@ -198,6 +253,8 @@ def write(out, args, tables, wall, load0, load1):
                     '; '.join(f'{C} channels, K = {K}, {px}×{px}: {per(res)}' for C, K, px, res in layers) + '.',
                     f'- {prec}, the secondary alone, the kernel\'s time against the two exact forms it replaces: ' +
                     '; '.join(f'{C} channels, M = {M}, {px}×{px} ({lanes or "no"} lanes): {per2(res)}' for C, M, px, N, lanes, res in mixes) + '.',
+                    f'- {prec}, the transition blocks alone, the widening kernel\'s time against oneDNN\'s: ' +
+                    ', '.join(f'{ni} → {nf}: {res[1][0] / res[0][0]:.2f}×' for ni, nf, px, res in trans) + '.',
                     f'- {prec}, BatchNorm and ReLU alone, two passes against torch\'s operators: ' +
                     ', '.join(f'{C} channels, {px}×{px}: {res[1][0] / res[0][0]:.2f}× the time' for C, px, res in bns) + '.',
                     f'- {prec}, inside the network: ' + ', '.join(f'{label.split(":")[0]} {nets[0][0] / t:.2f}×' for (label, *_), (t, _, _) in zip(VARIANTS[1:], nets[1:]))

@@ -21,7 +21,7 @@ import os
 import sys
 from collections import OrderedDict
 from .layers import IGC, check_positive
-from .fast import BatchNormAct2d
+from .fast import BatchNormAct2d, GroupedConv2d
 from .datasets import DATASET_STATS
 import torch
 from torch import nn, Tensor
@@ -51,7 +51,7 @@ class ConvBN(nn.Sequential):
     "Conv k×k (regular, `groups`-grouped, or IGC with `L` primary partitions) → BN(eps 2e-5) → ReLU if `act` (one `BatchNormAct2d`)"
     def __init__(self, ni: int, nf: int, ks: int = 3, stride: int = 1, groups: int = 1, L: int = None,
                  M: int = None, act: bool = True, momentum: float = MOM_RESNET):
-        conv = (nn.Conv2d(ni, nf, ks, stride, ks // 2, groups=groups, bias=False) if L is None
+        conv = ((GroupedConv2d if groups > 1 else nn.Conv2d)(ni, nf, ks, stride, ks // 2, groups=groups, bias=False) if L is None
                 else IGC(ni, nf, ks, stride, L=L, M=M))
         bn = BatchNormAct2d(nf, eps=BN_EPS, momentum=momentum) if act else nn.BatchNorm2d(nf, eps=BN_EPS, momentum=momentum)
         super().__init__(OrderedDict(conv=conv, bn=bn))
