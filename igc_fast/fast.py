@@ -1498,7 +1498,7 @@ def resolve_impl(impl, x: Tensor, layer) -> tuple:
     elif impl == 'auto': impl = auto_impl(x, layer.ni, layer.nf, layer.L, layer.M)
     return forms(impl, layer.ni, layer.nf)
 
-# %% ../nbs/02_fast.ipynb #53b0a72b
+# %% ../nbs/02_fast.ipynb #0a1c485c
 class GroupedConv2d(nn.Conv2d):
     "`nn.Conv2d` (no bias) whose widening stride-2 case, C → 2C in `groups` groups with k = 1 or 3, runs the widening kernel on channels_last input where it applies, unless `impl='reference'` or `use_impl('reference')`"
     def __init__(self, *args, impl: str = 'auto', **kwargs):
