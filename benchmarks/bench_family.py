@@ -187,7 +187,7 @@ def main():
     if set(precs) - set(DTYPES): raise SystemExit(f'--precisions {args.precisions}: choose among {", ".join(DTYPES)}')
     out = Path(args.out or REPO/'benchmarks'/'results'/f'family_{dev}.md')
     check_folds()
-    if cpu: wait_quiet()   # other processes share a CPU benchmark's cores
+    wait_quiet(device=dev)
     t0, load0 = time.perf_counter(), os.getloadavg()
     from bench_layers import peaks
     pk = peaks(dev, ['fp32'], 5)

@@ -22,7 +22,7 @@ import argparse, json, os, platform, resource, statistics, time, warnings
 from pathlib import Path
 
 import torch
-from common import REPO, code_state, hardware, least_spread, run_child, sync
+from common import DTYPES, REPO, code_state, hardware, least_spread, run_child, sync
 
 CIFAR = [('resnet_igc', 'IGC-L24M2 resnet_igc d20', dict(depth=20, L=24, M=2)),
          ('plain_igc', 'IGC-L24M2 plain_igc d38', dict(depth=38, L=24, M=2)),
@@ -111,7 +111,7 @@ def main():
     if args.device == 'cuda' and not torch.cuda.is_available(): raise SystemExit('no CUDA device: run with --device cpu')
     cpu = args.device == 'cpu'
     precs = args.precisions.split(',') if args.precisions else None
-    if precs and set(precs) - {'fp32', 'bf16', 'fp16'}: raise SystemExit(f'--precisions {args.precisions}: choose among fp32, bf16, fp16')
+    if precs and set(precs) - set(DTYPES): raise SystemExit(f'--precisions {args.precisions}: choose among {", ".join(DTYPES)}')
     ib = args.imagenet_batch or (16 if cpu else 256)
     ipx = args.imagenet_px or (112 if cpu else 224)
     groups = {'cifar': (CIFAR, args.cifar_batch, 32, 10), 'imagenet': (IMAGENET, ib, ipx, 1000)}

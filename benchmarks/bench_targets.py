@@ -131,7 +131,7 @@ def main():
     ib, ipx = args.imagenet_batch or (16 if cpu else 256), args.imagenet_px or (112 if cpu else 224)
     precs = ('fp32', 'bf16') if cpu else ('fp32', 'bf16', 'fp16')
     out = Path(args.out or REPO/'benchmarks'/'results'/f'targets_{dev}.md')
-    if cpu: wait_quiet()   # other processes share a CPU benchmark's cores
+    wait_quiet(device=dev)
     t0, load0 = time.perf_counter(), os.getloadavg()
     pk = peaks(dev, ['fp32'], 5)
     shapes = {'cifar': [(64, 32, 10), (256, 32, 10)], 'imagenet': [(ib, ipx, 1000)]}

@@ -61,8 +61,9 @@ def others_running() -> int:
     return sum(py and not ours(pid) for pid, (_, py) in procs.items())
 
 
-def wait_quiet(max_s: float = 120):
-    "Wait, up to `max_s` seconds, until no other Python process runs (they distort timings on a shared machine)"
+def wait_quiet(max_s: float = 120, device='cpu'):
+    "Wait, up to `max_s` seconds, until no other Python process runs (they share a CPU benchmark's cores); at once for a GPU"
+    if torch.device(device).type != 'cpu': return
     t = time.perf_counter()
     while others_running() and time.perf_counter() - t < max_s: time.sleep(5)
 
@@ -71,7 +72,7 @@ def least_spread(measure, device, tries: int = 3, max_spread: float = 0.3, wait_
     "(result, spread, attempts) of `measure()` → (result, spread), repeated up to `tries` times while spread > `max_spread`, the least spread kept; on a CPU each try first waits for quiet"
     best = None
     for attempt in range(1, tries + 1):
-        if torch.device(device).type == 'cpu': wait_quiet(wait_s)
+        wait_quiet(wait_s, device)
         res, spread = measure()
         if best is None or spread < best[1]: best = (res, spread, attempt)
         if spread <= max_spread: break
