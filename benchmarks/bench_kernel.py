@@ -5,13 +5,15 @@ the depthwise form and one depthwise pass; the secondary (`SECONDARY_KERNEL_SRC`
 reading through both shuffles with one broadcast per primary partition) against the dense 1×1 and the shuffle form;
 BatchNorm with its ReLU (`BN_ACT_KERNEL_SRC`: two passes over memory each way) against torch's operators; the
 transition blocks of `resnet_igc` (stride 2, C → 2C) with their widening primary and grouped shortcut by oneDNN and
-by the widening kernel (`WIDENING_KERNEL_SRC`).
+by the widening kernel (`WIDENING_KERNEL_SRC`); the whole square layer as the two kernels compute it and as the fused
+pass does (`FUSED_KERNEL_SRC`: z mixed row by row while in cache, ∂z kept to three rows).
 Each alone at the three stage shapes of `resnet_igc` d20 L24M2 (batch 64: K = M = 2, 4 and 8) and at one L100M2
 input past the rule's `depthwise_bytes` (the secondary also at IGC-L100M2 ResNet-18's 400-channel stage, batch 16);
 then inside that network with the kernels nowhere, the primary kernel at K = 2, at K = 2 and 4, at every stage, both
 kernels at every stage (BatchNorm, the shortcut's sum and ReLU by torch in all of these), then with BatchNorm and ReLU
 in two passes too (the shortcut's sum inside those of each block's second layer), as `'auto'` runs with the
-transitions by oneDNN, and as `'auto'` runs, ResNet-20 as
+transitions by oneDNN, with the fused pass at every square layer (`use_impl('fused')`, which `'auto'` never picks),
+and as `'auto'` runs, ResNet-20 as
 built (`'auto'` too) alongside for scale; in fp32, then in bf16 autocast (the kernels' bfloat16 forms; the big input
 in fp32 only). It checks both kernels against PyTorch in float64 (forward and all gradients) before timing. All
 candidates of a table alternate in one process, round by round.
@@ -25,7 +27,8 @@ import torch
 import torch.nn.functional as F
 from bench_targets import setup
 from common import REPO, alternate, code_state, hardware, stepper, wait_quiet
-from igc_fast.fast import (KERNEL_FLAGS, BatchNormAct2d, GroupedConv2d, PrimaryKernel, SecondaryKernel, keep_freed_memory, kernel_lanes,
+from igc_fast.fast import (KERNEL_FLAGS, BatchNormAct2d, FusedKernel, GroupedConv2d, PrimaryKernel, SecondaryKernel, fused_lanes, igc_apply,
+                            keep_freed_memory, kernel_lanes,
                             kernel_status, mix_dense, mix_kernel_lanes, mix_shuffle, primary_depthwise, WideningKernel, widening_lanes)
 
 STAGES = [(48, 2, 32), (96, 4, 16), (192, 8, 8)]   # resnet_igc d20 L24M2: (channels, K = M = channels / L, size) per stage
@@ -38,6 +41,7 @@ BN_ACTS = ['torch', 'two passes']   # BatchNormAct2d's impl 'torch', and 'auto' 
 # the implementation of the square stride-1 layers with K channels per group; unnamed K: 'auto'
 NO_KERNEL = {2: 'depthwise', 4: 'dense1x1', 8: 'reference'}   # 'auto' as it runs without the kernel
 BOTH = {2: 'kernels', 4: 'kernels', 8: 'kernels'}
+FUSED = {2: 'fused', 4: 'fused', 8: 'fused'}
 VARIANTS = [  # label, the IGC layers' implementation per K, BatchNormAct2d's impl
     ('no kernel: the depthwise form where K = 2, the grouped conv elsewhere', NO_KERNEL,                                         'torch'),
     ('the kernel where K = 2',                                                {**NO_KERNEL, 2: 'kernel'},                        'torch'),
@@ -46,8 +50,10 @@ VARIANTS = [  # label, the IGC layers' implementation per K, BatchNormAct2d's im
     ('both kernels at every stage',                                           BOTH,                                              'torch'),
     ('both kernels at every stage, BatchNorm and ReLU in two passes',         BOTH,                                              'auto'),
     ('`auto` with the transitions by oneDNN (their primary grouped, their shortcut torch\'s convolution)', {},                'auto', False),
+    ('`auto`, but the fused pass at every square layer (`use_impl(\'fused\')`)', FUSED,                                      'auto'),
     ('`auto`',                                                                {},                                                'auto')]
 WIDEN = ['oneDNN (grouped conv, dense 1×1 secondary)', 'the widening kernel (same secondary)']
+LAYER = ['both kernels (`\'kernels\'`)', 'the fused pass (`\'fused\'`)']
 
 
 def worst_error(y, ref, ins, gy) -> float:
@@ -65,8 +71,17 @@ def fwd_bwd(f, ins, gy, prec):
 
 
 def check():
-    "The kernel equals the grouped convolution in float64, forward and both gradients"
+    "The kernels equal PyTorch's convolutions in float64, forward and all gradients; the fused pass equals the reference order"
     torch.manual_seed(0)
+    for G, M, h, w in [(48, 2, 8, 8), (96, 4, 5, 3), (192, 8, 3, 4), (40, 2, 4, 1)]:
+        L = G // M
+        if not fused_lanes(G, M, torch.float64): continue
+        x = torch.randn(2, G, h, w, dtype=torch.float64).contiguous(memory_format=torch.channels_last).requires_grad_()
+        wp = torch.randn(G, M, 3, 3, dtype=torch.float64, requires_grad=True)
+        wd = torch.randn(G, L, 1, 1, dtype=torch.float64, requires_grad=True)
+        ref, y = igc_apply(x, wp, wd, L, M), FusedKernel.apply(x, wp, wd, L, M)
+        err = worst_error(y, ref, (x, wp, wd), torch.randn_like(ref))
+        if err > 1e-10: raise SystemExit(f'the fused pass differs from the reference order by {err:.1e} at G={G}, M={M}, {h}×{w}')
     for G, K, h, w in [(48, 2, 8, 8), (8, 2, 5, 7), (16, 4, 6, 4), (24, 1, 3, 3), (32, 4, 1, 1), (96, 2, 3, 2), (40, 2, 7, 11),
                        (192, 8, 4, 4), (64, 8, 5, 6)]:
         L = G // K
@@ -178,6 +193,21 @@ def bn_act(C, px, prec, rounds, steps):
     return C, px, res
 
 
+def whole_layer(C, K, px, prec, rounds, steps):
+    "The square IGC layer alone, forward + every gradient, as the two kernels compute it and as the fused pass does"
+    from igc_fast.layers import IGC
+    dt = PRECISIONS[prec]
+    m = IGC(C, C, L=C // K)
+    x = torch.randn(64, C, px, px).to(dt, memory_format=torch.channels_last).requires_grad_()
+    gy = torch.ones(64, C, px, px).to(dt, memory_format=torch.channels_last)
+    def as_(impl):
+        def f(): m.impl = impl; return m(x)
+        return fwd_bwd(f, (x, *m.parameters()), gy, prec)
+    res = alternate([as_('kernels'), as_('fused')], 'cpu', rounds, steps)
+    print(f'layer {prec} {C} ch, K=M={K}, {px}×{px}: ' + ', '.join(f'{n} {r[0] * 1e3:.2f} ms' for n, r in zip(LAYER, res)), flush=True)
+    return C, K, px, res
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--rounds', type=int, default=5)
@@ -196,10 +226,11 @@ def main():
         mixes = [secondary(C, M, px, prec, args.rounds, args.steps) for C, M, px in STAGES + [WIDE] + ([BIG] if prec == 'fp32' else [])]
         bns = [bn_act(C, px, prec, args.rounds, args.steps) for C, _, px in STAGES]
         trans = transition_blocks(*igc, 32, 64, prec, args.rounds, args.steps)
+        whole = [whole_layer(C, K, px, prec, args.rounds, args.steps) for C, K, px in STAGES]
         nets = alternate([net(*igc, impls, bn, *rest, prec=prec) for _, impls, bn, *rest in VARIANTS] + [net('resnet', dict(depth=20, C=16), prec=prec)],
                          'cpu', args.rounds, args.steps)
         print(f'network {prec}: ' + ', '.join(f'{64 / t:.0f}' for t, _, _ in nets) + ' images/s', flush=True)
-        tables[prec] = layers, mixes, bns, trans, nets
+        tables[prec] = layers, mixes, bns, trans, whole, nets
     out = Path(args.out or REPO/'benchmarks'/'results'/'kernel_cpu.md')
     write(out, args, tables, time.perf_counter() - t0, load0, os.getloadavg())
     print(f'wrote {out}')
@@ -213,7 +244,7 @@ def write(out, args, tables, wall, load0, load1):
          f'- hardware: {hardware("cpu")}; **no GPU run was made**',
          f'- software: Python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}, '
          f'{subprocess.run(["g++", "--version"], capture_output=True, text=True).stdout.splitlines()[0]}; code: {code_state()}',
-         f'- the kernels (`igc_fast.fast.PRIMARY_KERNEL_SRC`, `SECONDARY_KERNEL_SRC`, `BN_ACT_KERNEL_SRC` and `WIDENING_KERNEL_SRC`, g++ {" ".join(KERNEL_FLAGS)}, '
+         f'- the kernels (`igc_fast.fast.PRIMARY_KERNEL_SRC`, `SECONDARY_KERNEL_SRC`, `BN_ACT_KERNEL_SRC`, `WIDENING_KERNEL_SRC` and `FUSED_KERNEL_SRC`, g++ {" ".join(KERNEL_FLAGS)}, '
          'rows or pixels over the OpenMP threads torch uses) were checked equal to the grouped convolutions and to the shuffle form in '
          'float64, forward and both gradients, before timing (BatchNorm with ReLU: in `02_fast`\'s tests)',
          '- BatchNorm + ReLU: `BatchNormAct2d` in training, its `impl` \'torch\' (torch\'s batch norm and ReLU) and \'auto\' (the two-pass '
@@ -226,7 +257,7 @@ def write(out, args, tables, wall, load0, load1):
     per = lambda res: ', '.join(f'{res[3][0] / res[i][0]:.2f}× the {PRIMARIES[i]}\'s' for i in (0, 1)) if len(res) > 3 else 'not taken'
     reading = []
     per2 = lambda res: ', '.join(f'{res[2][0] / res[i][0]:.2f}× the {SECONDARIES[i]}\'s' for i in (0, 1)) if len(res) > 2 else 'not taken'
-    for prec, (layers, mixes, bns, trans, nets) in tables.items():
+    for prec, (layers, mixes, bns, trans, whole, nets) in tables.items():
         L += ['', f'## The primary alone (batch 64, {prec}, channels_last; forward + input and weight gradients; ms, spread)', '',
               '| channels, K, size | ' + ' | '.join(PRIMARIES) + ' |', '| --- | ---: | ---: | ---: | ---: |']
         for C, K, px, res in layers:
@@ -245,6 +276,12 @@ def write(out, args, tables, wall, load0, load1):
               '| block | ' + ' | '.join(WIDEN) + ' | kernel ÷ oneDNN |', '| --- | ---: | ---: | ---: |']
         for ni, nf, px, res in trans:
             L.append(f'| {ni} → {nf}, {px}×{px} input | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + f' | {res[1][0] / res[0][0]:.2f} |')
+        L += ['', f'## The whole square layer alone (batch 64, {prec}, channels_last; forward + every gradient; ms, spread)', '',
+              'The paper\'s block at each stage shape (K = M), as `\'kernels\'` computes it (z and its gradient through memory between the '
+              'two kernels) and as the fused pass does (one pass each way).', '',
+              '| channels, K = M, size | ' + ' | '.join(LAYER) + ' | fused ÷ kernels |', '| --- | ---: | ---: | ---: |']
+        for C, K, px, res in whole:
+            L.append(f'| {C}, {K}, {px}×{px} | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + f' | {res[1][0] / res[0][0]:.2f} |')
         L += ['', f'## Inside `resnet_igc` d20 L24M2 (batch 64, {prec}, channels_last; training step)', '',
               '| kernels | images/s (spread) | ÷ the first row |', '| --- | ---: | ---: |']
         for (label, *_), (t, sp, _) in zip(VARIANTS + [('ResNet-20 C16 (for scale)',)], nets):
@@ -255,11 +292,13 @@ def write(out, args, tables, wall, load0, load1):
                     '; '.join(f'{C} channels, M = {M}, {px}×{px} ({lanes or "no"} lanes): {per2(res)}' for C, M, px, N, lanes, res in mixes) + '.',
                     f'- {prec}, the transition blocks alone, the widening kernel\'s time against oneDNN\'s: ' +
                     ', '.join(f'{ni} → {nf}: {res[1][0] / res[0][0]:.2f}×' for ni, nf, px, res in trans) + '.',
+                    f'- {prec}, the whole square layer alone, the fused pass\'s time against the two kernels\': ' +
+                    ', '.join(f'{C} channels: {res[1][0] / res[0][0]:.2f}×' for C, K, px, res in whole) + '.',
                     f'- {prec}, BatchNorm and ReLU alone, two passes against torch\'s operators: ' +
                     ', '.join(f'{C} channels, {px}×{px}: {res[1][0] / res[0][0]:.2f}× the time' for C, px, res in bns) + '.',
                     f'- {prec}, inside the network: ' + ', '.join(f'{label.split(":")[0]} {nets[0][0] / t:.2f}×' for (label, *_), (t, _, _) in zip(VARIANTS[1:], nets[1:]))
                     + f' the images/s of the network without the kernels; with `auto` it trains at {nets[-1][0] / nets[-2][0]:.2f}× '
-                    'the images/s of ResNet-20 C16.']
+                    f'the images/s of ResNet-20 C16, with the fused pass at {nets[-1][0] / nets[-3][0]:.2f}×.']
     L += ['', '## Reading', '', *reading,
           '- On this shared machine the spreads are wide: rows that differ by less than their spread are ties.',
           '- The three stage shapes have the same primary multiply-accumulates (C·K·H·W is equal); the depthwise form pays one more pass over '

@@ -29,7 +29,9 @@ Bounds: the IGC network of the first pair with parts made free (BatchNorm and Re
 (each square primary as a single depthwise pass), timed against the network as it is and ResNet-20: what fused
 kernels could gain at most. These variants compute wrong numbers; only their time is read.
 
-Usage: python benchmarks/bench_targets.py [--device cpu|cuda] [--rounds 5] [--steps 3] [--out FILE]
+`--impl` sets the IGC layers' implementation (default `auto`; another writes `targets_{device}_{impl}.md`).
+
+Usage: python benchmarks/bench_targets.py [--device cpu|cuda] [--rounds 5] [--steps 3] [--impl auto] [--out FILE]
 """
 import argparse, json, os, platform, time, warnings
 from pathlib import Path
@@ -56,6 +58,9 @@ def setup(side, dev):
         from igc_fast.models import get_model
         m = get_model(side['name'], num_classes=side['classes'], **side['kw'])
         m.set_grad_checkpointing(side.get('ckpt', False))
+        from igc_fast.layers import IGC
+        for mod in m.modules():
+            if isinstance(mod, IGC): mod.impl = side.get('impl', 'auto')
     m = m.to(dev).to(memory_format=CL)
     x = torch.randn(side['bs'], 3, side['px'], side['px'], device=dev).contiguous(memory_format=CL)
     return m, x, torch.randint(0, side['classes'], (side['bs'],), device=dev)
@@ -80,7 +85,9 @@ def ablated(model, parts):
     for mod in list(model.modules()):
         for n, c in list(mod.named_children()):
             if 'bn_relu' in parts and isinstance(c, (torch.nn.BatchNorm2d, torch.nn.ReLU)): setattr(mod, n, torch.nn.Identity())
-            if 'primary' in parts and isinstance(c, IGC) and c.ni == c.nf: c.primary = OneDepthwise(c.primary)
+            if 'primary' in parts and isinstance(c, IGC) and c.ni == c.nf:
+                c.primary = OneDepthwise(c.primary)
+                if c.impl == 'fused': c.impl = 'kernels'   # the fused pass would not call the stand-in
     return model
 
 
@@ -118,19 +125,21 @@ def main():
     ap.add_argument('--steps', type=int, default=3, help='training steps per network per round')
     ap.add_argument('--imagenet-batch', type=int, default=None, help='default 16 on a CPU, 256 on CUDA')
     ap.add_argument('--imagenet-px', type=int, default=None, help='default 112 on a CPU, 224 on CUDA')
-    ap.add_argument('--out', default=None, help='markdown file (default benchmarks/results/targets_{device}.md)')
+    ap.add_argument('--impl', default='auto', help="the IGC layers' implementation: auto or a name of igc_fast.fast.IMPLS")
+    ap.add_argument('--out', default=None, help='markdown file (default benchmarks/results/targets_{device}.md, targets_{device}_{impl}.md for another --impl)')
     ap.add_argument('--child', default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     warnings.filterwarnings('ignore')
     if args.child: return child(json.loads(args.child))
     if args.device == 'cuda' and not torch.cuda.is_available(): raise SystemExit('no CUDA device: run with --device cpu')
-    from igc_fast.fast import keep_freed_memory
+    from igc_fast.fast import IMPLS, keep_freed_memory
+    if args.impl not in ('auto', *IMPLS): raise SystemExit(f"--impl {args.impl}: choose auto or one of {', '.join(IMPLS)}")
     from bench_layers import peaks
     keep_freed_memory()
     dev, cpu = args.device, args.device == 'cpu'
     ib, ipx = args.imagenet_batch or (16 if cpu else 256), args.imagenet_px or (112 if cpu else 224)
     precs = ('fp32', 'bf16') if cpu else ('fp32', 'bf16', 'fp16')
-    out = Path(args.out or REPO/'benchmarks'/'results'/f'targets_{dev}.md')
+    out = Path(args.out or REPO/'benchmarks'/'results'/f"targets_{dev}{'' if args.impl == 'auto' else '_' + args.impl}.md")
     wait_quiet(device=dev)
     t0, load0 = time.perf_counter(), os.getloadavg()
     pk = peaks(dev, ['fp32'], 5)
@@ -138,7 +147,7 @@ def main():
     speed, mem = [], []
     for pair, (igc, reg, group) in enumerate(PAIRS):
         for bs, px, classes in shapes[group]:
-            sides = [dict(name=n, kw=kw, bs=bs, px=px, classes=classes) for n, _, kw in (igc, reg)]
+            sides = [dict(name=n, kw=kw, bs=bs, px=px, classes=classes, impl=args.impl) for n, _, kw in (igc, reg)]
             variants = [(prec, False) for prec in precs] + ([('fp32', True)] if bs == shapes[group][0][0] else [])
             for prec, ckpt in variants:   # the last: the IGC network with gradient checkpointing, fp32
                 a = dict(sides[0], ckpt=ckpt)
@@ -153,7 +162,7 @@ def main():
             print(f"{igc[1]} (checkpointed, lean allocator) vs {reg[1]}, batch {bs}: {bs / ta:.1f} vs {bs / tb:.1f} img/s", flush=True)
         bs, px, classes = shapes[group][0]
         for (name, label, kw), ckpt in ((igc, False), (igc, True), (reg, False)):
-            side = dict(name=name, kw=kw, bs=bs, px=px, classes=classes, ckpt=ckpt)
+            side = dict(name=name, kw=kw, bs=bs, px=px, classes=classes, ckpt=ckpt, impl=args.impl)
             r = memory(side, dev, 'keep')
             r['lean'] = memory(side, dev, 'lean')['peak'] if cpu else None
             mem.append(dict(label=label, pair=pair, regular=name == reg[0], bs=bs, px=px, ckpt=ckpt, **r))
@@ -161,21 +170,21 @@ def main():
             print(f"{label} {'(checkpointed) ' if ckpt else ''}batch {bs}: peak {r['peak'] / 2**20:.0f} MiB{lean}, "
                   f"autograd holds {r['held'] / 2**20:.1f} MiB", flush=True)
     igc, reg, _ = PAIRS[0]
-    sides = [dict(name=n, kw=kw, bs=64, px=32, classes=10) for n, _, kw in (igc, reg)]
+    sides = [dict(name=n, kw=kw, bs=64, px=32, classes=10, impl=args.impl) for n, _, kw in (igc, reg)]
     runs = [ablated_step(sides[0], parts, dev) for _, parts in ABLATIONS]
     res = alternate(runs + [stepper(*setup(sides[1], dev), dev, 'fp32')], dev, args.rounds, args.steps)
     bounds = [(label, 64 / t, spread) for (label, _), (t, spread, _) in zip(ABLATIONS + [(reg[1], ())], res)]
     print('bounds: ' + ', '.join(f'{label} {r:.0f}' for label, r, _ in bounds), flush=True)
     profiles = {}
     for name, label, kw in (igc, reg):
-        s = stepper(*setup(dict(name=name, kw=kw, bs=64, px=32, classes=10), dev), dev, 'fp32')
+        s = stepper(*setup(dict(name=name, kw=kw, bs=64, px=32, classes=10, impl=args.impl), dev), dev, 'fp32')
         for _ in range(2): s()
         profiles[label] = op_shares(s, dev)
     write(out, args, pk, speed, mem, bounds, profiles, time.perf_counter() - t0, load0, os.getloadavg())
     print(f'wrote {out}')
 
 
-def reading(speed, mem, bounds) -> list:
+def reading(speed, mem, bounds, impl='auto') -> list:
     "What the tables say, in sentences computed from them"
     from igc_fast.fast import auto_impl
     first = [r for r in speed if r['igc'] == PAIRS[0][0][1] and not r['ckpt']]
@@ -183,7 +192,7 @@ def reading(speed, mem, bounds) -> list:
     asis, p1, nobn, both, reg = (b[1] for b in bounds)
     x = torch.empty(64, 48, 32, 32).contiguous(memory_format=torch.channels_last)   # the target layer, as 'auto' meets it
     secondary = ('The secondary runs its grouped multiply-accumulates in the compiled kernel (48 × 24 per pixel, half of '
-                 'ResNet-20\'s 16-channel 3×3: 16 × 16 × 9 = 2,304)' if auto_impl(x, 48, 48, 24, 2) == 'kernels' else
+                 'ResNet-20\'s 16-channel 3×3: 16 × 16 × 9 = 2,304)' if (auto_impl(x, 48, 48, 24, 2) if impl == 'auto' else impl) in ('kernels', 'fused') else
                  'The dense 1×1 that computes the secondary and both permutations does as many multiply-accumulates per pixel '
                  'as ResNet-20\'s 16-channel 3×3 (48 × 48 = 16 × 16 × 9)')
     held = {(r['pair'], r['ckpt'], r['regular']): r for r in mem}
@@ -216,12 +225,13 @@ def write(out, args, pk, speed, mem, bounds, profiles, wall, load0, load1):
     dev = args.device
     hw = hardware(dev) + ('; **no GPU run was made** (this machine has no CUDA device; `--device cuda` writes `targets_cuda.md`)' if dev == 'cpu' else '')
     L = ['# IGC networks against the regular networks they replace: the targets, ' + ('CPU' if dev == 'cpu' else 'GPU'), '',
-         f'Produced by `python benchmarks/bench_targets.py --device {dev} --rounds {args.rounds} --steps {args.steps}` on '
+         f'Produced by `python benchmarks/bench_targets.py --device {dev} --rounds {args.rounds} --steps {args.steps}'
+         + ('' if args.impl == 'auto' else f' --impl {args.impl}') + '` on '
          f'{time.strftime("%Y-%m-%d %H:%M")}, from the repository root.', '',
          f'- hardware: {hw}; measured peak {pk["fp32"] / 1e9:.0f} GFLOP/s fp32, copy bandwidth {pk["bw"] / 1e9:.1f} GB/s (read + written)',
          f'- software: Python {platform.python_version()}, torch {torch.__version__}, fastai {fastai.__version__}; code: {code_state()}',
          '- step: forward, cross-entropy, backward, SGD (Nesterov, momentum 0.9, wd 1e-4) on random data, channels_last, '
-         "the IGC layers' `'auto'` implementation; bf16 = autocast",
+         f"the IGC layers' `'{args.impl}'` implementation; bf16 = autocast",
          f'- timing: the two networks of a row in one process, alternating, {args.rounds} rounds of {args.steps} steps each; images/s from '
          'the best round\'s median step; spread = (slowest − fastest round median) / fastest',
          '- memory: a fresh process per network, fp32: peak resident set over two steps above the resident set before them '
@@ -267,7 +277,7 @@ def write(out, args, pk, speed, mem, bounds, profiles, wall, load0, load1):
     L += ['', f'## Where a training step goes (fp32, batch 64; torch.profiler, self time, the 8 largest operators)', '']
     for label, top in profiles.items():
         L += [f'- {label}: ' + ', '.join(f'`{k}` {v:.0%}' for k, v in top)]
-    L += ['', '## Reading', ''] + reading(speed, mem, bounds)
+    L += ['', '## Reading', ''] + reading(speed, mem, bounds, args.impl)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text('\n'.join(L) + '\n')
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from igc_fast.datasets import load_cifar10, MissingDataError, CorruptDataError
 from igc_fast.data import tensor_dls
-from igc_fast.fast import keep_freed_memory
+from igc_fast.fast import IMPLS, keep_freed_memory, use_impl
 from igc_fast.models import get_model
 from igc_fast.learner import igc_learner, nesterov_sgd
 from igc_fast.complexity import count_macs
@@ -123,6 +123,7 @@ def main():
     ap.add_argument('--bs', type=int, default=64, help='training batch size (the original: 64)')
     ap.add_argument('--threads', type=int, help='torch intra-op threads (default: torch default)')
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--impl', default='auto', choices=['auto', *IMPLS], help="the IGC layers' implementation (igc_fast.fast; default auto)")
     ap.add_argument('--out', help='results file (default benchmarks/results/train_cifar10_mini_<device type>.md)')
     args = ap.parse_args()
     dev = torch.device(args.device)
@@ -134,7 +135,7 @@ def main():
     cl = {'off': [False], 'on': [True], 'both': [False, True]}[args.channels_last or ('both' if gpu else 'off')]
     if args.threads: torch.set_num_threads(args.threads)
     if dev.type == 'cpu': keep_freed_memory()   # as igc_train does on a CPU
-    out = Path(args.out or REPO/'benchmarks'/'results'/f'train_cifar10_mini_{dev.type}.md')
+    out = Path(args.out or REPO/'benchmarks'/'results'/f"train_cifar10_mini_{dev.type}{'' if args.impl == 'auto' else '_' + args.impl}.md")
 
     try: arrays = load_cifar10(args.data)
     except (MissingDataError, CorruptDataError) as e:
@@ -145,7 +146,7 @@ def main():
           f'{torch.get_num_threads()} torch threads, budget {args.budget:.0f}s per configuration' if not args.epochs else
           f'data: {args.data}; device {dev}; {args.epochs} epochs per configuration', flush=True)
     load0, t0 = os.getloadavg(), time.perf_counter()
-    rows = [run(net, label, kw, dls, p, c, args) for p in precisions for c in cl for net, label, kw in NETS]
+    with use_impl(args.impl): rows = [run(net, label, kw, dls, p, c, args) for p in precisions for c in cl for net, label, kw in NETS]
     total, load1 = time.perf_counter() - t0, os.getloadavg()
 
     hw = hardware(dev)
@@ -158,7 +159,7 @@ def main():
         f'- data: cifar10-mini, real CIFAR-10 images: training on data_batch_1–4 ({len(arrays.x_train):,} images), '
         f'test on its test_batch ({len(arrays.x_test):,} images, taken from official training batch 5, not the official test set)',
         f'- recipe: batch {args.bs}, augmentation type 1 (pad 4 + random 32 crop + mirror), SGD Nesterov momentum 0.9, '
-        f'weight decay 1e-4, one-cycle schedule with peak lr {args.lr}, seed {args.seed}',
+        f'weight decay 1e-4, one-cycle schedule with peak lr {args.lr}, seed {args.seed}; IGC layers: `{args.impl}`',
         (f'- budget: {args.budget:.0f} s of training per configuration: whole epochs, as many as the probe\'s epoch-time '
          f'estimate fits in the budget' if not args.epochs else f'- {args.epochs} epochs per configuration'),
         f'- train images/s: the training phase of each epoch (forward, backward, step, batch preparation), median over epochs; '
@@ -190,7 +191,7 @@ def main():
             lines.append('')
     lines.append('The paper compares the networks after the full 400-epoch schedule; this is a wall-clock comparison on a '
                  'small training set and a small machine, where IGC still trains slower per image than its multiply-accumulate '
-                 'count suggests although its layers run in the fastest implementation measured (`igc_fast.fast`, `auto`): '
+                 f'count suggests although its layers run in a compiled implementation (`igc_fast.fast`, `{args.impl}`): '
                  'IGC-L24M2 is three times wider than ResNet-20 C16, and trains at a far smaller fraction of its compute floor '
                  'than ResNet-20 does (`targets_cpu.md`: its floors table, fusion bounds and profile say why).')
     lines.append('')
