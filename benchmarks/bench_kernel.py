@@ -12,7 +12,7 @@ input past the rule's `depthwise_bytes` (the secondary also at IGC-L100M2 ResNet
 then inside that network with the kernels nowhere, the primary kernel at K = 2, at K = 2 and 4, at every stage, both
 kernels at every stage (BatchNorm, the shortcut's sum and ReLU by torch in all of these), then with BatchNorm and ReLU
 in two passes too (the shortcut's sum inside those of each block's second layer), as `'auto'` runs with the
-transitions by oneDNN, with the fused pass at every square layer (`use_impl('fused')`, which `'auto'` never picks),
+transitions by oneDNN, as `'auto_fused'` runs (rule 8) and with the fused pass at every square layer (`'fused'`),
 and as `'auto'` runs, ResNet-20 as
 built (`'auto'` too) alongside for scale; in fp32, then in bf16 autocast (the kernels' bfloat16 forms; the big input
 in fp32 only). It checks both kernels against PyTorch in float64 (forward and all gradients) before timing. All
@@ -50,6 +50,7 @@ VARIANTS = [  # label, the IGC layers' implementation per K, BatchNormAct2d's im
     ('both kernels at every stage',                                           BOTH,                                              'torch'),
     ('both kernels at every stage, BatchNorm and ReLU in two passes',         BOTH,                                              'auto'),
     ('`auto` with the transitions by oneDNN (their primary grouped, their shortcut torch\'s convolution)', {},                'auto', False),
+    ('`auto_fused` (rule 8: `auto` with the fused pass where it fuses)',       {2: 'auto_fused', 4: 'auto_fused', 8: 'auto_fused'}, 'auto'),
     ('`auto`, but the fused pass at every square layer (`use_impl(\'fused\')`)', FUSED,                                      'auto'),
     ('`auto`',                                                                {},                                                'auto')]
 WIDEN = ['oneDNN (grouped conv, dense 1×1 secondary)', 'the widening kernel (same secondary)']
@@ -298,7 +299,8 @@ def write(out, args, tables, wall, load0, load1):
                     ', '.join(f'{C} channels, {px}×{px}: {res[1][0] / res[0][0]:.2f}× the time' for C, px, res in bns) + '.',
                     f'- {prec}, inside the network: ' + ', '.join(f'{label.split(":")[0]} {nets[0][0] / t:.2f}×' for (label, *_), (t, _, _) in zip(VARIANTS[1:], nets[1:]))
                     + f' the images/s of the network without the kernels; with `auto` it trains at {nets[-1][0] / nets[-2][0]:.2f}× '
-                    f'the images/s of ResNet-20 C16, with the fused pass at {nets[-1][0] / nets[-3][0]:.2f}×.']
+                    f'the images/s of ResNet-20 C16; with `auto_fused` at {nets[-1][0] / nets[-4][0]:.2f}×, '
+                    f'at every square layer {nets[-1][0] / nets[-3][0]:.2f}×.']
     L += ['', '## Reading', '', *reading,
           '- On this shared machine the spreads are wide: rows that differ by less than their spread are ties.',
           '- The three stage shapes have the same primary multiply-accumulates (C·K·H·W is equal); the depthwise form pays one more pass over '

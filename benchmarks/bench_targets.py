@@ -125,15 +125,15 @@ def main():
     ap.add_argument('--steps', type=int, default=3, help='training steps per network per round')
     ap.add_argument('--imagenet-batch', type=int, default=None, help='default 16 on a CPU, 256 on CUDA')
     ap.add_argument('--imagenet-px', type=int, default=None, help='default 112 on a CPU, 224 on CUDA')
-    ap.add_argument('--impl', default='auto', help="the IGC layers' implementation: auto or a name of igc_fast.fast.IMPLS")
+    ap.add_argument('--impl', default='auto', help="the IGC layers' implementation: a choice of igc_fast.fast.CHOICES or a name of IMPLS")
     ap.add_argument('--out', default=None, help='markdown file (default benchmarks/results/targets_{device}.md, targets_{device}_{impl}.md for another --impl)')
     ap.add_argument('--child', default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     warnings.filterwarnings('ignore')
     if args.child: return child(json.loads(args.child))
     if args.device == 'cuda' and not torch.cuda.is_available(): raise SystemExit('no CUDA device: run with --device cpu')
-    from igc_fast.fast import IMPLS, keep_freed_memory
-    if args.impl not in ('auto', *IMPLS): raise SystemExit(f"--impl {args.impl}: choose auto or one of {', '.join(IMPLS)}")
+    from igc_fast.fast import CHOICES, IMPLS, keep_freed_memory
+    if args.impl not in (*CHOICES, *IMPLS): raise SystemExit(f"--impl {args.impl}: choose one of {', '.join((*CHOICES, *IMPLS))}")
     from bench_layers import peaks
     keep_freed_memory()
     dev, cpu = args.device, args.device == 'cpu'
@@ -192,7 +192,7 @@ def reading(speed, mem, bounds, impl='auto') -> list:
     asis, p1, nobn, both, reg = (b[1] for b in bounds)
     x = torch.empty(64, 48, 32, 32).contiguous(memory_format=torch.channels_last)   # the target layer, as 'auto' meets it
     secondary = ('The secondary runs its grouped multiply-accumulates in the compiled kernel (48 × 24 per pixel, half of '
-                 'ResNet-20\'s 16-channel 3×3: 16 × 16 × 9 = 2,304)' if (auto_impl(x, 48, 48, 24, 2) if impl == 'auto' else impl) in ('kernels', 'fused') else
+                 'ResNet-20\'s 16-channel 3×3: 16 × 16 × 9 = 2,304)' if (auto_impl(x, 48, 48, 24, 2) if impl in ('auto', 'auto_fused') else impl) in ('kernels', 'fused') else
                  'The dense 1×1 that computes the secondary and both permutations does as many multiply-accumulates per pixel '
                  'as ResNet-20\'s 16-channel 3×3 (48 × 48 = 16 × 16 × 9)')
     held = {(r['pair'], r['ckpt'], r['regular']): r for r in mem}

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from igc_fast.datasets import load_cifar10, MissingDataError, CorruptDataError
 from igc_fast.data import tensor_dls
-from igc_fast.fast import IMPLS, keep_freed_memory, use_impl
+from igc_fast.fast import CHOICES, IMPLS, keep_freed_memory, use_impl
 from igc_fast.models import get_model
 from igc_fast.learner import igc_learner, nesterov_sgd
 from igc_fast.complexity import count_macs
@@ -123,7 +123,7 @@ def main():
     ap.add_argument('--bs', type=int, default=64, help='training batch size (the original: 64)')
     ap.add_argument('--threads', type=int, help='torch intra-op threads (default: torch default)')
     ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--impl', default='auto', choices=['auto', *IMPLS], help="the IGC layers' implementation (igc_fast.fast; default auto)")
+    ap.add_argument('--impl', default='auto', choices=[*CHOICES, *IMPLS], help="the IGC layers' implementation (igc_fast.fast; default auto)")
     ap.add_argument('--out', help='results file (default benchmarks/results/train_cifar10_mini_<device type>.md)')
     args = ap.parse_args()
     dev = torch.device(args.device)

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from .datasets import MissingDataError, CorruptDataError
 from .data import tensor_dls
 from .folders import imagenet_dls
-from .fast import ALLOCATORS, IMPLS, keep_freed_memory
+from .fast import ALLOCATORS, CHOICES, IMPLS, keep_freed_memory
 from .layers import IGC
 from .models import MODELS, get_model, original_args
 from .learner import igc_learner, nesterov_sgd, resolve_precision, PRECISIONS, PAPER_STEPS
@@ -115,7 +115,7 @@ def get_parser() -> OneLineParser:
     a('--grad-checkpointing', action='store_true', default=None,
       help="keep only each block's input for backward and recompute the rest there: less memory, the same numbers, slower")
     a('--allocator', choices=list(ALLOCATORS), help="CPU runs: keep (default) reuses freed memory; lean gives it back, much slower (see 02_fast)")
-    a('--impl', choices=['auto', 'tune', *IMPLS], help="how IGC layers compute (default auto: the measured rule; tune: measure here; see 02_fast)")
+    a('--impl', choices=[*CHOICES, *IMPLS], help="how IGC layers compute (default auto: the measured rule; auto_fused: the rule with the fused pass; tune: measure here; see 02_fast)")
     a('--checkpoint-epochs', type=int, metavar='K', help='save a checkpoint every K epochs and after the last')
     a('--model-prefix', metavar='P', help='checkpoints are P-%%04d.pth (default <log-dir>/<exp-name>/model)')
     a('--load-epoch', type=int, metavar='E', help='resume from checkpoint E of --model-prefix (or of --exp-name)')
@@ -262,8 +262,8 @@ def resolve_config(args, base: dict = None) -> dict:
                          "raise --num-epochs or load an earlier checkpoint")
     c.setdefault('precision', 'auto'); c.setdefault('channels_last', True); c.setdefault('compile', False); c.setdefault('impl', 'auto')
     c.setdefault('grad_checkpointing', False); c.setdefault('allocator', 'keep')
-    if c['impl'] not in ('auto', 'tune', *IMPLS):
-        raise UsageError(f"--impl {c['impl']} is not an IGC implementation", f"choose auto, tune or one of {', '.join(IMPLS)}")
+    if c['impl'] not in (*CHOICES, *IMPLS):
+        raise UsageError(f"--impl {c['impl']} is not an IGC implementation", f"choose {', '.join(CHOICES)} or one of {', '.join(IMPLS)}")
     c.setdefault('rand_seed', random.SystemRandom().randrange(2**31))
     if not 0 <= c['rand_seed'] < 2**32: raise UsageError(f"--rand-seed {c['rand_seed']} lies outside 0..2**32-1, the seeds NumPy accepts", "e.g. --rand-seed 0")
     c.setdefault('log_dir', DEFAULT_LOG_DIR); c.setdefault('exp_name', None); c.setdefault('model_prefix', None)

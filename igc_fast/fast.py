@@ -4,15 +4,16 @@
 
 # %% auto #0
 __all__ = ['PRIMARY_KERNEL_SRC', 'SECONDARY_KERNEL_SRC', 'BN_ACT_KERNEL_SRC', 'WIDENING_KERNEL_SRC', 'FUSED_KERNEL_SRC',
-           'KERNEL_FLAGS', 'ACTS', 'PRIMARY', 'MIX', 'IMPLS', 'MODULAR_IMPLS', 'CUDA_RULE', 'RULES', 'TUNER',
-           'ALLOCATORS', 'primary_grouped', 'primary_depthwise', 'mix_shuffle', 'mixing_weight', 'mix_dense',
-           'kernel_cache', 'build_kernel', 'kernel_library', 'kernel_status', 'kernel_lanes', 'kernel_weight',
-           'kernel_weight_grad', 'PrimaryKernel', 'kernel_applies', 'primary_kernel_form', 'mix_kernel_weight',
-           'mix_kernel_weight_grad', 'SecondaryKernel', 'mix_kernel_lanes', 'mix_kernel_applies', 'mix_kernel',
-           'bn_act_sums', 'bn_act_apply', 'BatchNormActKernel', 'bn_act_applies', 'BatchNormAct2d', 'widen_weight',
-           'widen_weight_dx', 'WideningKernel', 'widening_lanes', 'widening_applies', 'fused_lanes', 'fused_applies',
-           'FusedKernel', 'igc_fused', 'forms', 'igc_apply', 'dense_extra', 'cuda_auto', 'auto_impl', 'device_name',
-           'Tuner', 'check_impl', 'use_impl', 'resolve_impl', 'GroupedConv2d', 'keep_freed_memory']
+           'KERNEL_FLAGS', 'ACTS', 'PRIMARY', 'MIX', 'IMPLS', 'MODULAR_IMPLS', 'CUDA_RULE', 'RULES', 'FUSED_RULE',
+           'TUNER', 'CHOICES', 'ALLOCATORS', 'primary_grouped', 'primary_depthwise', 'mix_shuffle', 'mixing_weight',
+           'mix_dense', 'kernel_cache', 'build_kernel', 'kernel_library', 'kernel_status', 'kernel_lanes',
+           'kernel_weight', 'kernel_weight_grad', 'PrimaryKernel', 'kernel_applies', 'primary_kernel_form',
+           'mix_kernel_weight', 'mix_kernel_weight_grad', 'SecondaryKernel', 'mix_kernel_lanes', 'mix_kernel_applies',
+           'mix_kernel', 'bn_act_sums', 'bn_act_apply', 'BatchNormActKernel', 'bn_act_applies', 'BatchNormAct2d',
+           'widen_weight', 'widen_weight_dx', 'WideningKernel', 'widening_lanes', 'widening_applies', 'fused_lanes',
+           'fused_applies', 'FusedKernel', 'igc_fused', 'forms', 'igc_apply', 'dense_extra', 'cuda_auto', 'auto_impl',
+           'auto_fused_impl', 'device_name', 'Tuner', 'check_impl', 'use_impl', 'resolve_impl', 'GroupedConv2d',
+           'keep_freed_memory']
 
 # %% ../nbs/02_fast.ipynb #6e57b534
 import contextlib, ctypes, hashlib, json, math, os, platform, subprocess, time
@@ -1622,6 +1623,13 @@ def auto_impl(x: Tensor, ni: int, nf: int, L: int, M: int) -> str:
     if mix: return 'grouped_kernel'
     return ('depthwise' if dense else 'depthwise_shuffle') if depthwise else ('dense1x1' if dense else 'reference')
 
+FUSED_RULE = dict(max_weight_bytes=8 << 10)   # W^p as the fused pass holds it, K·9·G floats (benchmarks/results/kernel_cpu.md, its whole-layer tables)
+
+def auto_fused_impl(x: Tensor, ni: int, nf: int, L: int, M: int) -> str:
+    "Rule 8, the choice `'auto_fused'`: what `auto_impl` picks, but `'fused'` for a square layer where that is both kernels and W^p fits in `FUSED_RULE`"
+    a = auto_impl(x, ni, nf, L, M)
+    return 'fused' if a == 'kernels' and ni == nf and (nf // L) * 9 * nf * 4 <= FUSED_RULE['max_weight_bytes'] else a
+
 # %% ../nbs/02_fast.ipynb #2d8f6c13
 def device_name(device) -> str:
     "The hardware a choice is measured on: the CPU model for a CPU, the GPU's name for CUDA"
@@ -1697,15 +1705,17 @@ class Tuner:
 TUNER = Tuner()   # the tuner of impl='tune': the choices it records are read by nothing else
 _CHOICE = ['auto']  # the choice of layers built with impl=None; only `use_impl` changes it, for its block
 
+CHOICES = ('auto', 'auto_fused', 'tune')   # the choices that pick among IMPLS: the rule, the rule with the fused pass, the tuner
+
 def check_impl(impl):
-    "`impl` if it is None, 'auto', 'tune', a `Tuner` or a name of `IMPLS`; else a ValueError listing the choices"
-    if impl is None or isinstance(impl, Tuner) or impl in ('auto', 'tune', *IMPLS): return impl
-    raise ValueError(f"unknown IGC implementation {impl!r}; choose None, 'auto', 'tune', a Tuner or one of {', '.join(map(repr, IMPLS))}")
+    "`impl` if it is None, one of `CHOICES`, a `Tuner` or a name of `IMPLS`; else a ValueError listing them"
+    if impl is None or isinstance(impl, Tuner) or impl in (*CHOICES, *IMPLS): return impl
+    raise ValueError(f"unknown IGC implementation {impl!r}; choose None, {', '.join(map(repr, CHOICES))}, a Tuner or one of {', '.join(map(repr, IMPLS))}")
 
 @contextlib.contextmanager
 def use_impl(impl):
     "Within the `with` block, IGC layers built with `impl=None` run `impl`"
-    if check_impl(impl) is None: raise ValueError("use_impl needs a choice: 'auto', 'tune', a Tuner or a name, got None")
+    if check_impl(impl) is None: raise ValueError("use_impl needs a choice: 'auto', 'auto_fused', 'tune', a Tuner or a name, got None")
     _CHOICE.append(impl)
     try: yield
     finally: _CHOICE.pop()
@@ -1716,6 +1726,7 @@ def resolve_impl(impl, x: Tensor, layer) -> tuple:
     if impl == 'tune': impl = TUNER
     if isinstance(impl, Tuner): impl = impl.choose(x, layer)
     elif impl == 'auto': impl = auto_impl(x, layer.ni, layer.nf, layer.L, layer.M)
+    elif impl == 'auto_fused': impl = auto_fused_impl(x, layer.ni, layer.nf, layer.L, layer.M)
     return forms(impl, layer.ni, layer.nf)
 
 # %% ../nbs/02_fast.ipynb #0a1c485c
