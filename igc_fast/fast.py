@@ -4,16 +4,15 @@
 
 # %% auto #0
 __all__ = ['PRIMARY_KERNEL_SRC', 'SECONDARY_KERNEL_SRC', 'BN_ACT_KERNEL_SRC', 'WIDENING_KERNEL_SRC', 'FUSED_KERNEL_SRC',
-           'KERNEL_FLAGS', 'ACTS', 'PRIMARY', 'MIX', 'IMPLS', 'MODULAR_IMPLS', 'CUDA_RULE', 'RULES', 'FUSED_RULE',
-           'TUNER', 'CHOICES', 'ALLOCATORS', 'primary_grouped', 'primary_depthwise', 'mix_shuffle', 'mixing_weight',
-           'mix_dense', 'kernel_cache', 'build_kernel', 'kernel_library', 'kernel_status', 'kernel_lanes',
-           'kernel_weight', 'kernel_weight_grad', 'PrimaryKernel', 'kernel_applies', 'primary_kernel_form',
-           'mix_kernel_weight', 'mix_kernel_weight_grad', 'SecondaryKernel', 'mix_kernel_lanes', 'mix_kernel_applies',
-           'mix_kernel', 'bn_act_sums', 'bn_act_apply', 'BatchNormActKernel', 'bn_act_applies', 'BatchNormAct2d',
-           'widen_weight', 'widen_weight_dx', 'WideningKernel', 'widening_lanes', 'widening_applies', 'fused_lanes',
-           'fused_applies', 'FusedKernel', 'igc_fused', 'forms', 'igc_apply', 'dense_extra', 'cuda_auto', 'auto_impl',
-           'auto_fused_impl', 'device_name', 'Tuner', 'check_impl', 'use_impl', 'resolve_impl', 'GroupedConv2d',
-           'keep_freed_memory']
+           'KERNEL_FLAGS', 'ACTS', 'PRIMARY', 'MIX', 'IMPLS', 'MODULAR_IMPLS', 'CUDA_RULE', 'RULES', 'TUNER', 'CHOICES',
+           'ALLOCATORS', 'primary_grouped', 'primary_depthwise', 'mix_shuffle', 'mixing_weight', 'mix_dense',
+           'kernel_cache', 'build_kernel', 'kernel_library', 'kernel_status', 'kernel_lanes', 'kernel_weight',
+           'kernel_weight_grad', 'PrimaryKernel', 'kernel_applies', 'primary_kernel_form', 'mix_kernel_weight',
+           'mix_kernel_weight_grad', 'SecondaryKernel', 'mix_kernel_lanes', 'mix_kernel_applies', 'mix_kernel',
+           'bn_act_sums', 'bn_act_apply', 'BatchNormActKernel', 'bn_act_applies', 'BatchNormAct2d', 'widen_weight',
+           'widen_weight_dx', 'WideningKernel', 'widening_lanes', 'widening_applies', 'fused_lanes', 'fused_applies',
+           'FusedKernel', 'igc_fused', 'forms', 'igc_apply', 'dense_extra', 'cuda_auto', 'auto_impl', 'auto_fused_impl',
+           'device_name', 'Tuner', 'check_impl', 'use_impl', 'resolve_impl', 'GroupedConv2d', 'keep_freed_memory']
 
 # %% ../nbs/02_fast.ipynb #6e57b534
 import contextlib, ctypes, hashlib, json, math, os, platform, subprocess, time
@@ -1623,12 +1622,10 @@ def auto_impl(x: Tensor, ni: int, nf: int, L: int, M: int) -> str:
     if mix: return 'grouped_kernel'
     return ('depthwise' if dense else 'depthwise_shuffle') if depthwise else ('dense1x1' if dense else 'reference')
 
-FUSED_RULE = dict(max_weight_bytes=8 << 10)   # W^p as the fused pass holds it, K·9·G floats (benchmarks/results/kernel_cpu.md, its whole-layer tables)
-
 def auto_fused_impl(x: Tensor, ni: int, nf: int, L: int, M: int) -> str:
-    "Rule 8, the choice `'auto_fused'`: what `auto_impl` picks, but `'fused'` for a square layer where that is both kernels and W^p fits in `FUSED_RULE`"
+    "Rule 8, the choice `'auto_fused'`: what `auto_impl` picks, but `'fused'` for a square layer where that is both kernels"
     a = auto_impl(x, ni, nf, L, M)
-    return 'fused' if a == 'kernels' and ni == nf and (nf // L) * 9 * nf * 4 <= FUSED_RULE['max_weight_bytes'] else a
+    return 'fused' if a == 'kernels' and ni == nf else a
 
 # %% ../nbs/02_fast.ipynb #2d8f6c13
 def device_name(device) -> str:
