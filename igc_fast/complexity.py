@@ -15,6 +15,7 @@ from torch.utils.flop_counter import FlopCounterMode
 import pandas as pd
 from .core import igc_params
 from .fast import use_impl
+from .layers import IGC
 from .models import INPUT_PX, MODELS, get_model, model_kwargs, plain_blocks, resnet_blocks
 
 # %% ../nbs/04_complexity.ipynb #e459bb5f
@@ -43,7 +44,9 @@ def macs_by_module(model: nn.Module, px: int = 32) -> dict:
     def hook(m, inp, out):
         fan_in = m.weight[0].numel() if isinstance(m, nn.Conv2d) else m.in_features
         macs[names[m]] = out[0].numel() * fan_in
-    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    def igc_hook(m, inp, out):   # both halves from the layer's output, which has W^p x's shape: counted where the fused pass calls neither
+        for half in (m.primary, m.secondary): hook(half, None, out)
+    hs = [m.register_forward_hook(igc_hook if isinstance(m, IGC) else hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear, IGC))]
     training = model.training
     try:
         with torch.no_grad(): model.eval()(_one_image(model, px))
