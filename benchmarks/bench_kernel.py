@@ -237,6 +237,11 @@ def main():
     print(f'wrote {out}')
 
 
+def cells(res) -> str:
+    "The table cells of a row of timings: ms of the best round's median, and the spread"
+    return ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res)
+
+
 def write(out, args, tables, wall, load0, load1):
     import fastai
     L = ['# Compiled kernels for the two halves of an IGC layer against the other forms, CPU', '',
@@ -262,27 +267,27 @@ def write(out, args, tables, wall, load0, load1):
         L += ['', f'## The primary alone (batch 64, {prec}, channels_last; forward + input and weight gradients; ms, spread)', '',
               '| channels, K, size | ' + ' | '.join(PRIMARIES) + ' |', '| --- | ---: | ---: | ---: | ---: |']
         for C, K, px, res in layers:
-            L.append(f'| {C}, {K}, {px}×{px} | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + (' | –' if len(res) < 4 else '') + ' |')
+            L.append(f'| {C}, {K}, {px}×{px} | ' + cells(res) + (' | –' if len(res) < 4 else '') + ' |')
         L += ['', f'## The secondary alone ({prec}, channels_last; forward + input and weight gradients; ms, spread)', '',
               '| channels, M, size, batch | kernel lanes | ' + ' | '.join(SECONDARIES) + ' |', '| --- | ---: | ---: | ---: | ---: |']
         for C, M, px, N, lanes, res in mixes:
-            L.append(f'| {C}, {M}, {px}×{px}, {N} | {lanes or "–"} | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + (' | –' if len(res) < 3 else '') + ' |')
+            L.append(f'| {C}, {M}, {px}×{px}, {N} | {lanes or "–"} | ' + cells(res) + (' | –' if len(res) < 3 else '') + ' |')
         L += ['', f'## BatchNorm and ReLU alone (batch 64, {prec}, channels_last, training; forward + the three gradients; ms, spread)', '',
               '| channels, size | ' + ' | '.join(BN_ACTS) + ' | two passes ÷ torch |', '| --- | ---: | ---: | ---: |']
         for C, px, res in bns:
-            L.append(f'| {C}, {px}×{px} | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + f' | {res[1][0] / res[0][0]:.2f} |')
+            L.append(f'| {C}, {px}×{px} | ' + cells(res) + f' | {res[1][0] / res[0][0]:.2f} |')
         L += ['', f'## The transition blocks of `resnet_igc` d20 L24M2 alone (batch 64, {prec}, channels_last; forward + every gradient; ms, spread)', '',
               'The first block of stages 2 and 3: its widening IGC layer (primary and dense 1×1 secondary) and its grouped 1×1 stride-2 shortcut, '
               'by oneDNN and by the widening kernel; the rest of the block the same in both.', '',
               '| block | ' + ' | '.join(WIDEN) + ' | kernel ÷ oneDNN |', '| --- | ---: | ---: | ---: |']
         for ni, nf, px, res in trans:
-            L.append(f'| {ni} → {nf}, {px}×{px} input | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + f' | {res[1][0] / res[0][0]:.2f} |')
+            L.append(f'| {ni} → {nf}, {px}×{px} input | ' + cells(res) + f' | {res[1][0] / res[0][0]:.2f} |')
         L += ['', f'## The whole square layer alone (batch 64, {prec}, channels_last; forward + every gradient; ms, spread)', '',
               'The paper\'s block at each stage shape (K = M), as `\'kernels\'` computes it (z and its gradient through memory between the '
               'two kernels) and as the fused pass does (one pass each way).', '',
               '| channels, K = M, size | ' + ' | '.join(LAYER) + ' | fused ÷ kernels |', '| --- | ---: | ---: | ---: |']
         for C, K, px, res in whole:
-            L.append(f'| {C}, {K}, {px}×{px} | ' + ' | '.join(f'{t * 1e3:.2f} ({s:.0%})' for t, s, _ in res) + f' | {res[1][0] / res[0][0]:.2f} |')
+            L.append(f'| {C}, {K}, {px}×{px} | ' + cells(res) + f' | {res[1][0] / res[0][0]:.2f} |')
         L += ['', f'## Inside `resnet_igc` d20 L24M2 (batch 64, {prec}, channels_last; training step)', '',
               '| kernels | images/s (spread) | ÷ the first row |', '| --- | ---: | ---: |']
         for (label, *_), (t, sp, _) in zip(VARIANTS + [('ResNet-20 C16 (for scale)',)], nets):

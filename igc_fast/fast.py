@@ -11,8 +11,9 @@ __all__ = ['PRIMARY_KERNEL_SRC', 'SECONDARY_KERNEL_SRC', 'BN_ACT_KERNEL_SRC', 'W
            'mix_kernel_weight_grad', 'SecondaryKernel', 'mix_kernel_lanes', 'mix_kernel_applies', 'mix_kernel',
            'bn_act_sums', 'bn_act_apply', 'BatchNormActKernel', 'bn_act_applies', 'BatchNormAct2d', 'widen_weight',
            'widen_weight_dx', 'WideningKernel', 'widening_lanes', 'widening_applies', 'fused_lanes', 'fused_applies',
-           'FusedKernel', 'igc_fused', 'forms', 'igc_apply', 'dense_extra', 'cuda_auto', 'auto_impl', 'auto_fused_impl',
-           'device_name', 'Tuner', 'check_impl', 'use_impl', 'resolve_impl', 'GroupedConv2d', 'keep_freed_memory']
+           'FusedKernel', 'fused_pass', 'igc_fused', 'forms', 'igc_apply', 'dense_extra', 'cuda_auto', 'auto_impl',
+           'auto_fused_impl', 'device_name', 'Tuner', 'check_impl', 'use_impl', 'resolve_impl', 'GroupedConv2d',
+           'keep_freed_memory']
 
 # %% ../nbs/02_fast.ipynb #6e57b534
 import contextlib, ctypes, hashlib, json, math, os, platform, subprocess, time
@@ -89,6 +90,7 @@ PRIMARY_KERNEL_SRC = r'''
 #include <cstdint>
 #include <cstring>
 #include <omp.h>
+#include <type_traits>
 #include <vector>
 
 template <typename T, int VB> struct Vec;
@@ -312,22 +314,30 @@ static int vector_bytes(int C, int K) {
     return (C % (32 / (int)sizeof(T)) == 0 && K <= 32 / (int)sizeof(T)) ? 32 : 0;
 }
 
+// f(VB, NV) as integral constants: vb vector bytes, and the vectors of channels a block takes at a time, the most of
+// 3, 2, 1 (64 bytes) or 2, 1 (32 bytes) whose lanes divide C
+template <typename T, typename F>
+static void by_width(int vb, int C, F f) {
+    using std::integral_constant;
+#ifdef __AVX512F__
+    if (vb == 64) {
+        constexpr int L = 64 / sizeof(T);
+        if (C % (3 * L) == 0) f(integral_constant<int, 64>(), integral_constant<int, 3>());
+        else if (C % (2 * L) == 0) f(integral_constant<int, 64>(), integral_constant<int, 2>());
+        else f(integral_constant<int, 64>(), integral_constant<int, 1>());
+        return;
+    }
+#endif
+    constexpr int L = 32 / sizeof(T);
+    if (C % (2 * L) == 0) f(integral_constant<int, 32>(), integral_constant<int, 2>());
+    else f(integral_constant<int, 32>(), integral_constant<int, 1>());
+}
+
 template <typename T, typename S>
 static int dispatch(int op, const S* a, const void* b, void* out, int N, int H, int W, int C, int K, int nthreads) {
     int vb = vector_bytes<T>(C, K);
     if (op < 0 || op > 2 || !vb || N < 1 || H < 1 || W < 1) return 1;
-#ifdef __AVX512F__
-    if (vb == 64) {
-        constexpr int L = 64 / sizeof(T);
-        if (C % (3 * L) == 0) run_k<T, S, 64, 3>(op, a, b, out, N, H, W, C, K, nthreads);
-        else if (C % (2 * L) == 0) run_k<T, S, 64, 2>(op, a, b, out, N, H, W, C, K, nthreads);
-        else run_k<T, S, 64, 1>(op, a, b, out, N, H, W, C, K, nthreads);
-        return 0;
-    }
-#endif
-    constexpr int L = 32 / sizeof(T);
-    if (C % (2 * L) == 0) run_k<T, S, 32, 2>(op, a, b, out, N, H, W, C, K, nthreads);
-    else run_k<T, S, 32, 1>(op, a, b, out, N, H, W, C, K, nthreads);
+    by_width<T>(vb, C, [&](auto VB, auto NV) { run_k<T, S, decltype(VB)::value, decltype(NV)::value>(op, a, b, out, N, H, W, C, K, nthreads); });
     return 0;
 }
 
@@ -1091,18 +1101,7 @@ template <typename T, typename S>
 static int fused_dispatch(int op, const void* const* a, void* o0, void* o1, int N, int H, int W, int C, int M, int nt) {
     int vb = fused_bytes<T>(C, M);
     if ((op != 0 && op != 1) || !vb || N < 1 || H < 1 || W < 1) return 1;
-#ifdef __AVX512F__
-    if (vb == 64) {
-        constexpr int LN = 64 / sizeof(T);
-        if (C % (3 * LN) == 0) fused_m<T, S, 64, 3>(op, a, o0, o1, N, H, W, C, M, nt);
-        else if (C % (2 * LN) == 0) fused_m<T, S, 64, 2>(op, a, o0, o1, N, H, W, C, M, nt);
-        else fused_m<T, S, 64, 1>(op, a, o0, o1, N, H, W, C, M, nt);
-        return 0;
-    }
-#endif
-    constexpr int LN = 32 / sizeof(T);
-    if (C % (2 * LN) == 0) fused_m<T, S, 32, 2>(op, a, o0, o1, N, H, W, C, M, nt);
-    else fused_m<T, S, 32, 1>(op, a, o0, o1, N, H, W, C, M, nt);
+    by_width<T>(vb, C, [&](auto VB, auto NV) { fused_m<T, S, decltype(VB)::value, decltype(NV)::value>(op, a, o0, o1, N, H, W, C, M, nt); });
     return 0;
 }
 
@@ -1542,9 +1541,13 @@ class FusedKernel(torch.autograd.Function):
         dwp, dwd = kernel_weight_grad(dw[:n].view(M, 9, G), L), mix_kernel_weight_grad(dw[n:].view(L, G), M)
         return dx, dwp.to(ctx.wdtype), dwd.to(ctx.wdtype), None, None
 
+def fused_pass(x: Tensor, wp: Tensor, wd: Tensor, L: int, M: int) -> Tensor:
+    "`FusedKernel` on `x` in the dtype the kernels take it in, for a layer where `fused_applies`"
+    return FusedKernel.apply(x.to(_kernel_dtype(x)), wp, wd, L, M)
+
 def igc_fused(x: Tensor, wp: Tensor, wd: Tensor, L: int, M: int, stride: int = 1, padding: int = 1) -> Tensor:
     "The whole layer by the fused pass where `fused_applies`, else by the two kernel forms"
-    if fused_applies(x, wp, wd, L, M, stride, padding): return FusedKernel.apply(x.to(_kernel_dtype(x)), wp, wd, L, M)
+    if fused_applies(x, wp, wd, L, M, stride, padding): return fused_pass(x, wp, wd, L, M)
     return mix_kernel(primary_kernel_form(x, wp, L, stride, padding), wd, L, M)
 
 # %% ../nbs/02_fast.ipynb #b69903f5
@@ -1712,7 +1715,7 @@ def check_impl(impl):
 @contextlib.contextmanager
 def use_impl(impl):
     "Within the `with` block, IGC layers built with `impl=None` run `impl`"
-    if check_impl(impl) is None: raise ValueError("use_impl needs a choice: 'auto', 'auto_fused', 'tune', a Tuner or a name, got None")
+    if check_impl(impl) is None: raise ValueError(f"use_impl needs a choice: {', '.join(map(repr, CHOICES))}, a Tuner or a name, got None")
     _CHOICE.append(impl)
     try: yield
     finally: _CHOICE.pop()

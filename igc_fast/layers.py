@@ -8,7 +8,7 @@ __all__ = ['check_positive', 'check_igc_args', 'PrimaryConv', 'SecondaryConv', '
 # %% ../nbs/01_layers.ipynb #aa78d3c7
 import numbers
 from .core import igc_dense_weight, igc_path_counts
-from .fast import PRIMARY, MIX, check_impl, fused_applies, igc_fused, resolve_impl
+from .fast import PRIMARY, MIX, check_impl, fused_applies, fused_pass, resolve_impl
 from torch import nn, Tensor
 from fastai.torch_core import Module
 
@@ -72,7 +72,7 @@ class IGC(Module):
         p, s = resolve_impl(self.impl, x, self)
         if p == 'fused':   # one operation where the fused pass applies; elsewhere both kernel forms, through the halves
             wp, wd = self.primary.weight, self.secondary.weight
-            if fused_applies(x, wp, wd, self.L, self.M, self.stride, self.ks // 2): return igc_fused(x, wp, wd, self.L, self.M)
+            if fused_applies(x, wp, wd, self.L, self.M, self.stride, self.ks // 2): return fused_pass(x, wp, wd, self.L, self.M)
             p, s = 'kernel', 'kernel'
         return self.secondary(self.primary(x, p), s)
 
